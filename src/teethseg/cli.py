@@ -1,0 +1,84 @@
+"""Command-line parsing only: every command calls one function of the package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from teethseg import __version__
+from teethseg.errors import TeethsegError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="teethseg",
+        description="Find the teeth in dental X-rays: predict masks, evaluate, train your own U-Net.",
+    )
+    parser.add_argument("--version", action="version", version=f"teethseg {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    predict = commands.add_parser("predict", help="segment teeth in radiographs (files or folders)")
+    predict.add_argument("inputs", nargs="*", metavar="INPUT", help="image files or folders of images")
+    predict.add_argument("--sample", action="store_true", help="also run on the sample radiographs shipped with teethseg")
+    predict.add_argument("--out", default="teethseg-out", help="output folder (default: ./teethseg-out)")
+    predict.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
+    evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
+    evaluate.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    evaluate.add_argument("--out", default="teethseg-eval", help="output folder (default: ./teethseg-eval)")
+    evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
+                          help="which images: auto = the val split when the data has one, else all")
+    evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
+    train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
+    train.add_argument("--out", required=True, help="run folder for checkpoints, best model and curves")
+    train.add_argument("--config", default=None, help="YAML recipe (default: built-in defaults)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--seed", type=int, default=None, help="random seed (overrides the config)")
+    train.add_argument("--epochs", type=int, default=None, help="number of epochs (overrides the config)")
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    data = commands.add_parser("data", help="inspect datasets")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
+    check = data_commands.add_parser("check", help="report layout, counts, sizes, mask values and problems")
+    check.add_argument("data", help="dataset folder")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``teethseg`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            from teethseg.train import train
+
+            train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs)
+            return 0
+        if args.command == "predict":
+            from teethseg.outputs import predict_command
+
+            return predict_command(args.inputs, args.out, args.model, args.device, args.sample)
+        if args.command == "evaluate":
+            from teethseg.evaluate import evaluate
+
+            evaluate(args.data, args.model, args.out, args.split, args.device)
+            return 0
+        if args.command == "data" and args.data_command == "check":
+            from teethseg.data.check import check_command
+
+            return check_command(args.data)
+    except TeethsegError as error:
+        print(f"teethseg: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("teethseg: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

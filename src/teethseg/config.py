@@ -1,0 +1,99 @@
+"""Training recipes: what a YAML config may say, with defaults a careful user would pick."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from teethseg.errors import TeethsegError
+
+
+@dataclass
+class ModelConfig:
+    """The network and the geometry it sees; stored in every model file."""
+
+    architecture: str = "monai-unet"
+    channels: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 256])
+    strides: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
+    num_res_units: int = 2
+    # "batch" suits training on crops and predicting on whole images; "instance" is MONAI's default.
+    norm: str = "batch"
+    dropout: float = 0.0
+    num_classes: int = 2
+    # Every radiograph is resized to this (height, width) before the network, and back after.
+    input_size: list[int] = field(default_factory=lambda: [512, 512])
+    normalization: str = "zscore"
+    class_names: list[str] = field(default_factory=lambda: ["background", "tooth"])
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``teethseg train`` needs besides the data and output folders."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    epochs: int = 40
+    batch_size: int = 8
+    # Train on random crops of the resized image (None: whole image); predict on whole images.
+    crop_size: int | None = 256
+    samples_per_image: int = 1
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.05
+    amp: bool = True
+    seed: int = 0
+    val_fraction: float = 0.15
+    num_workers: int = 0
+    augment: bool = True
+    hflip: bool = True
+    grid_images: int = 6
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _build(cls: type, values: dict[str, Any], source: str) -> Any:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise TeethsegError(source, f"unknown config keys: {', '.join(unknown)}")
+    return cls(**values)
+
+
+def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainConfig:
+    """Build a :class:`TrainConfig` from nested plain values, refusing unknown keys."""
+    values = dict(values or {})
+    model = _build(ModelConfig, dict(values.pop("model", {}) or {}), source)
+    config = _build(TrainConfig, values, source)
+    config.model = model
+    if config.model.num_classes < 2:
+        raise TeethsegError(source, "model.num_classes must be at least 2 (background + tooth)")
+    if len(config.model.strides) != len(config.model.channels) - 1:
+        raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")
+    return config
+
+
+def load_config(path: str | Path | None) -> TrainConfig:
+    """Read a YAML recipe; ``None`` gives the defaults."""
+    if path is None:
+        return TrainConfig()
+    path = Path(path)
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise TeethsegError(path, "config file not found") from None
+    except yaml.YAMLError as error:
+        raise TeethsegError(path, f"not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(values, dict):
+        raise TeethsegError(path, "config must be a mapping of keys to values")
+    return config_from_dict(values, str(path))
+
+
+def save_config(config: TrainConfig, path: str | Path) -> None:
+    """Write the resolved recipe next to a run so it can be repeated."""
+    from teethseg.io import atomic_path
+
+    with atomic_path(path) as temporary:
+        temporary.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

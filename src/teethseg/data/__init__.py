@@ -1,0 +1,5 @@
+"""Dataset layouts, the training dataset and its augmentations."""
+
+from teethseg.data.layouts import DatasetIndex, Sample, find_layout, index_dataset
+
+__all__ = ["DatasetIndex", "Sample", "find_layout", "index_dataset"]

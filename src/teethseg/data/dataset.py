@@ -1,0 +1,105 @@
+"""The training dataset: radiographs and masks read once, resized to the model geometry, cached.
+
+Items are augmented (when asked), standardised over the whole image as at prediction time,
+then cropped. Randomness depends only on (seed, epoch, item), so a resumed run repeats it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from tqdm import tqdm
+
+from teethseg.config import ModelConfig
+from teethseg.data.layouts import DatasetIndex, Problem, Sample
+from teethseg.data.transforms import fdi_flip_table, horizontal_flip, train_augmentation
+from teethseg.errors import TeethsegError
+from teethseg.io import read_image
+from teethseg.preprocess import normalize, resize_image, resize_labels
+
+
+def to_classes(mask: np.ndarray, num_classes: int, path: object = None) -> np.ndarray:
+    """Label map -> training classes: any tooth for binary models, the class itself otherwise."""
+    if num_classes == 2:
+        return (mask > 0).astype(np.uint8)
+    if mask.max(initial=0) >= num_classes:
+        raise TeethsegError(path, f"mask value {int(mask.max())} is not a class of this {num_classes}-class model")
+    return mask
+
+
+def load_samples(
+    index: DatasetIndex, samples: list[Sample], model: ModelConfig, progress: bool = True, what: str = "images"
+) -> tuple[list[Sample], list[np.ndarray], list[np.ndarray], list[Problem]]:
+    """Read every sample at the model geometry; bad files become problems, not crashes."""
+    kept, images, masks, problems = [], [], [], []
+    for sample in tqdm(samples, desc=f"loading {what}", disable=not progress, leave=False):
+        try:
+            image = read_image(sample.image)
+            mask = to_classes(index.read_mask(sample, image.shape), model.num_classes, sample.mask or sample.image)
+        except TeethsegError as error:
+            problems.append(Problem(sample.mask if "mask" in error.problem and sample.mask else sample.image, error.problem))
+            continue
+        kept.append(sample)
+        images.append(resize_image(image, model.input_size))
+        masks.append(resize_labels(mask, model.input_size))
+    return kept, images, masks, problems
+
+
+class SegmentationDataset(Dataset):
+    """Cached, resized samples; augmented random crops for training or whole images for validation."""
+
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        masks: list[np.ndarray],
+        model: ModelConfig,
+        augment: bool = False,
+        hflip: bool = False,
+        crop_size: int | None = None,
+        samples_per_image: int = 1,
+        seed: int = 0,
+    ) -> None:
+        self.images = images
+        self.masks = masks
+        self.model = model
+        self.augmentation = train_augmentation() if augment else None
+        self.hflip = hflip
+        self.flip_table = fdi_flip_table(model.class_names, model.num_classes)
+        self.crop_size = crop_size
+        self.samples_per_image = samples_per_image
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make this epoch's randomness differ from the others, repeatably."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.images) * self.samples_per_image
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image = self.images[item % len(self.images)]
+        mask = self.masks[item % len(self.images)]
+        rng = np.random.default_rng([self.seed, self.epoch, item])
+        if self.augmentation is not None:
+            self.augmentation.set_random_seed(int(rng.integers(2**31)))
+            out = self.augmentation(image=image, mask=mask)
+            image, mask = out["image"], out["mask"]
+        if self.hflip and rng.random() < 0.5:
+            image, mask = horizontal_flip(image, mask, self.flip_table)
+        image = normalize(image, self.model.normalization)
+        if self.crop_size:
+            image, mask = self._crop(image, mask, rng)
+        return torch.from_numpy(np.ascontiguousarray(image))[None], torch.from_numpy(np.ascontiguousarray(mask)).long()
+
+    def _crop(self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        size = self.crop_size
+        height, width = image.shape
+        if height < size or width < size:
+            pad = ((0, max(0, size - height)), (0, max(0, size - width)))
+            image, mask = np.pad(image, pad, mode="reflect"), np.pad(mask, pad)
+            height, width = image.shape
+        top = int(rng.integers(0, height - size + 1))
+        left = int(rng.integers(0, width - size + 1))
+        return image[top : top + size, left : left + size], mask[top : top + size, left : left + size]

@@ -1,0 +1,55 @@
+"""Augmentations that suit radiographs, and a horizontal flip that keeps tooth numbers true.
+
+Radiographs from other clinics differ in exposure, contrast, sharpness, noise, field of view
+and patient position, so training varies exactly these. A horizontal flip swaps the
+patient's left and right: for FDI-numbered masks it must swap quadrants 1<->2 and 3<->4.
+"""
+
+from __future__ import annotations
+
+import albumentations as A
+import cv2
+import numpy as np
+
+
+def train_augmentation() -> A.Compose:
+    """Geometry and intensity variation for float32 grey images in [0, 1] and label masks."""
+    return A.Compose(
+        [
+            A.Affine(
+                scale={"x": (0.8, 1.2), "y": (0.8, 1.2)},
+                translate_percent=(-0.06, 0.06),
+                rotate=(-10, 10),
+                shear=(-4, 4),
+                border_mode=cv2.BORDER_CONSTANT,
+                fill=0,
+                fill_mask=0,
+                p=0.8,
+            ),
+            A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.3, p=0.8),
+            A.RandomGamma(gamma_limit=(60, 160), p=0.6),
+            A.OneOf([A.GaussianBlur(blur_limit=(3, 5)), A.Sharpen(alpha=(0.1, 0.4))], p=0.3),
+            A.GaussNoise(std_range=(0.01, 0.05), p=0.3),
+        ],
+        seed=0,
+    )
+
+
+def fdi_flip_table(class_names: list[str] | None, num_classes: int) -> np.ndarray:
+    """Label lookup for a horizontal flip: identity, except FDI teeth swap left and right."""
+    table = np.arange(max(num_classes, 256), dtype=np.uint8)
+    if not class_names:
+        return table
+    index = {name: i for i, name in enumerate(class_names)}
+    mirror = {"1": "2", "2": "1", "3": "4", "4": "3", "5": "6", "6": "5", "7": "8", "8": "7"}
+    for name, i in index.items():
+        if len(name) == 2 and name.isdigit() and name[0] in mirror:
+            partner = index.get(mirror[name[0]] + name[1])
+            if partner is not None:
+                table[i] = partner
+    return table
+
+
+def horizontal_flip(image: np.ndarray, mask: np.ndarray, flip_table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror image and mask, renumbering teeth so labels stay true."""
+    return np.ascontiguousarray(image[:, ::-1]), flip_table[np.ascontiguousarray(mask[:, ::-1])]

@@ -1,0 +1,14 @@
+"""The one error type users see: a short message that names the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TeethsegError(Exception):
+    """A problem with user input, reported as one line, never as a traceback."""
+
+    def __init__(self, path: str | Path | None, problem: str) -> None:
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)

@@ -1,0 +1,73 @@
+"""``teethseg evaluate``: score a model on labelled images at their own size."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from teethseg.api import load_model
+from teethseg.data.layouts import Sample, index_dataset
+from teethseg.errors import TeethsegError
+from teethseg.io import atomic_path, write_json
+from teethseg.metrics import METRIC_NAMES, BinaryMetrics
+from teethseg.report import comparison_grid
+
+
+def select_samples(samples: list[Sample], split: str) -> list[Sample]:
+    """The images to score: 'auto' is the val split when there is one, else every image."""
+    if split == "all":
+        return samples
+    if split == "auto":
+        val = [s for s in samples if s.split == "val"]
+        return val or samples
+    chosen = [s for s in samples if s.split == split]
+    if not chosen:
+        raise TeethsegError(None, f"the dataset has no '{split}' split")
+    return chosen
+
+
+def evaluate(
+    data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
+    device: str = "auto", grid_images: int = 6, progress: bool = True,
+) -> dict[str, Any]:
+    """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
+    index = index_dataset(data)
+    samples = select_samples(index.samples, split)
+    segmenter = load_model(model, device)
+    metrics = BinaryMetrics()
+    grid, skipped = [], []
+    for sample in tqdm(samples, desc="evaluating", disable=not progress, leave=False):
+        try:
+            result = segmenter.predict(sample.image)
+            truth = index.read_mask(sample, result.labels.shape) > 0
+        except TeethsegError as error:
+            skipped.append(str(error))
+            print(f"skipped {error}")
+            continue
+        scores = metrics.update(result.mask, truth, sample.key)
+        if len(grid) < grid_images:
+            grid.append((sample.key, result.image, truth, result.mask, scores["dice"]))
+    if not metrics.counts:
+        raise TeethsegError(data, "no image could be evaluated")
+    summary = {"data": str(data), "split": split, "model": segmenter.name, **metrics.summary(), "skipped": skipped}
+    out = Path(out)
+    write_json(out / "metrics.json", summary)
+    with atomic_path(out / "per_image.csv") as temporary:
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["image", *METRIC_NAMES])
+            writer.writeheader()
+            writer.writerows(metrics.per_image())
+    comparison_grid(grid, out / "grid.png")
+    _print_summary(summary, out)
+    return summary
+
+
+def _print_summary(summary: dict[str, Any], out: Path) -> None:
+    print(f"{summary['images']} images, model {summary['model']}")
+    print(f"{'':>18}" + "".join(f"{name:>11}" for name in METRIC_NAMES))
+    for label, key in (("mean over images", "mean_over_images"), ("over all pixels", "over_all_pixels")):
+        print(f"{label:>18}" + "".join(f"{summary[key][name]:>11.4f}" for name in METRIC_NAMES))
+    print(f"wrote {out / 'metrics.json'}, {out / 'per_image.csv'}, {out / 'grid.png'}")

@@ -1,0 +1,151 @@
+"""Reading radiographs and masks safely, and writing outputs atomically.
+
+Every reader turns a bad file into a :class:`TeethsegError` naming the file, so callers
+can report it in one line and carry on with the next file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from teethseg.errors import TeethsegError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+# A 3300x1500 panoramic has 5 Mpx; 100 Mpx leaves room for any real radiograph and
+# refuses headers that claim tens of thousands of pixels a side (decompression bombs).
+MAX_PIXELS = 100_000_000
+
+
+def is_image_file(path: Path) -> bool:
+    """True when the name has a radiograph extension that we read."""
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _open_checked(path: Path) -> Image.Image:
+    """Open and fully decode an image, turning every failure into one clear error."""
+    path = Path(path)
+    if not path.exists():
+        raise TeethsegError(path, "file not found")
+    if path.is_dir():
+        raise TeethsegError(path, "is a folder, expected an image file")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise TeethsegError(
+            path, f"unknown image format '{path.suffix}' (expected one of {', '.join(IMAGE_SUFFIXES)})"
+        )
+    if path.stat().st_size == 0:
+        raise TeethsegError(path, "empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise TeethsegError(
+                    path, f"image too large: claims {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel limit"
+                )
+            image.load()
+    except TeethsegError:
+        raise
+    except UnidentifiedImageError:
+        raise TeethsegError(path, "not a readable image (unrecognised or corrupt content)") from None
+    except Image.DecompressionBombError as error:
+        raise TeethsegError(path, f"image too large, refused as a decompression bomb ({error})") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise TeethsegError(path, f"corrupt or truncated image ({error})") from None
+    return image
+
+
+def image_to_grey(image: Image.Image) -> np.ndarray:
+    """Convert any PIL image to grey float32 in [0, 1], keeping 16-bit depth."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L"):
+        return np.asarray(image, dtype=np.float32) / 65535.0
+    if image.mode in ("I", "F"):
+        array = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode == "I" and array.max() <= 65535 else float(array.max())
+        low = min(0.0, float(array.min()))
+        return np.clip((array - low) / max(top - low, 1e-6), 0.0, 1.0).astype(np.float32)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (0, 0, 0, 255))
+        image = Image.alpha_composite(background, image)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read a radiograph as grey float32 HxW in [0, 1]."""
+    image = _open_checked(Path(path))
+    try:
+        return image_to_grey(image)
+    except (OSError, ValueError) as error:
+        raise TeethsegError(path, f"cannot convert image to grey ({error})") from None
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) from the header only, for quick checks of large folders."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise TeethsegError(path, f"not a readable image ({error})") from None
+
+
+def read_mask(path: str | Path, expected_hw: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a label mask as uint8 HxW, values kept as they are (class index or 0/255)."""
+    image = _open_checked(Path(path))
+    if image.mode in ("RGB", "RGBA"):
+        array = np.asarray(image.convert("RGB"))
+        if not (np.array_equal(array[..., 0], array[..., 1]) and np.array_equal(array[..., 0], array[..., 2])):
+            raise TeethsegError(path, "colour mask: expected a single-channel label map")
+        array = array[..., 0]
+    elif image.mode in ("L", "P", "1"):
+        array = np.asarray(image)
+    else:
+        array = np.asarray(image)
+        if array.ndim != 2 or array.max(initial=0) > 255 or array.min(initial=0) < 0:
+            raise TeethsegError(path, f"mask mode {image.mode} with values outside 0..255")
+    array = array.astype(np.uint8)
+    if expected_hw is not None and array.shape != tuple(expected_hw):
+        raise TeethsegError(
+            path,
+            f"mask is {array.shape[1]}x{array.shape[0]} but its image is {expected_hw[1]}x{expected_hw[0]}",
+        )
+    return array
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_png(path: str | Path, array: np.ndarray) -> None:
+    """Write a uint8 grey or RGB array as PNG, atomically."""
+    with atomic_path(path) as temporary:
+        Image.fromarray(array).save(temporary, format="PNG")
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write JSON, atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2) + "\n")

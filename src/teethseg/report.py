@@ -1,0 +1,75 @@
+"""Pictures people look at: training curves, overlays, and truth-beside-prediction grids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy import ndimage  # noqa: E402
+
+from teethseg.io import atomic_path  # noqa: E402
+
+TOOTH_COLOUR = np.array([0, 220, 90], dtype=np.float32)
+
+
+def class_colours(num_classes: int) -> np.ndarray:
+    """A distinct colour per class (index 0 unused), stable across runs."""
+    if num_classes <= 2:
+        return np.array([[0, 0, 0], TOOTH_COLOUR], dtype=np.float32)
+    cmap = plt.get_cmap("tab20", 20)
+    colours = [cmap(i % 20)[:3] for i in range(num_classes - 1)]
+    return np.array([[0, 0, 0]] + [[255 * c for c in rgb] for rgb in colours], dtype=np.float32)
+
+
+def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.35) -> np.ndarray:
+    """The radiograph in grey with each tooth class tinted and outlined (uint8 RGB)."""
+    grey = np.clip(image * 255.0, 0, 255).astype(np.float32)
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    colours = class_colours(int(labels.max(initial=0)) + 1 if labels.max(initial=0) > 1 else 2)
+    tooth = labels > 0
+    rgb[tooth] = (1 - alpha) * rgb[tooth] + alpha * colours[labels[tooth]]
+    thickness = max(1, round(max(labels.shape) / 700))
+    edge = tooth & ~ndimage.binary_erosion(tooth, iterations=thickness)
+    rgb[edge] = colours[labels[edge]]
+    return rgb.astype(np.uint8)
+
+
+def plot_history(history: list[dict[str, Any]], path: str | Path) -> None:
+    """Loss and validation scores per epoch, as one PNG."""
+    epochs = [row["epoch"] for row in history]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(epochs, [row["train_loss"] for row in history], marker="o", ms=3)
+    left.set(title="training loss (Dice + CE)", xlabel="epoch")
+    right.plot(epochs, [row["val_dice"] for row in history], marker="o", ms=3, label="Dice")
+    right.plot(epochs, [row["val_accuracy"] for row in history], marker="o", ms=3, label="pixel accuracy")
+    right.set(title="validation", xlabel="epoch")
+    right.legend()
+    for axis in (left, right):
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def comparison_grid(rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, float]], path: str | Path) -> None:
+    """For each (name, image, truth, prediction, dice): radiograph, truth overlay, prediction overlay."""
+    figure, axes = plt.subplots(len(rows), 3, figsize=(12, 3.4 * len(rows)), squeeze=False)
+    for axis_row, (name, image, truth, prediction, dice) in zip(axes, rows):
+        panels = [(image, name), (overlay(image, truth.astype(np.uint8)), "ground truth"),
+                  (overlay(image, prediction.astype(np.uint8)), f"prediction (Dice {dice:.3f})")]
+        for axis, (picture, title) in zip(axis_row, panels):
+            axis.imshow(picture, cmap="gray", vmin=0, vmax=1 if picture.ndim == 2 else None)
+            axis.set_title(title, fontsize=9)
+            axis.axis("off")
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def _save(figure: plt.Figure, path: str | Path) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=90, format="png")
+    plt.close(figure)

@@ -1,0 +1,182 @@
+"""The training loop: read top to bottom, it is the whole recipe.
+
+``RUN/`` receives ``last.pt`` (checkpoint for ``--resume``), ``model.safetensors`` (best
+validation Dice, in the model format), ``config.yaml``, ``history.csv`` and ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from monai.losses import DiceCELoss
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from teethseg import __version__
+from teethseg.config import TrainConfig, load_config, save_config
+from teethseg.data.dataset import SegmentationDataset, load_samples
+from teethseg.data.layouts import index_dataset
+from teethseg.errors import TeethsegError
+from teethseg.io import atomic_path
+from teethseg.metrics import BinaryMetrics
+from teethseg.model import build_network, save_model
+from teethseg.predict import choose_device
+from teethseg.report import plot_history
+
+
+def _autocast(device: torch.device, enabled: bool):
+    """bfloat16 autocast on CPU (and on GPUs that have it), float16 on older GPUs."""
+    if not enabled:
+        return nullcontext()
+    if device.type == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def _class_names(config: TrainConfig, found: list[str] | None) -> list[str]:
+    if config.model.num_classes == 2:
+        return ["background", "tooth"]
+    if found and len(found) >= config.model.num_classes:
+        return list(found[: config.model.num_classes])
+    return ["background"] + [str(i) for i in range(1, config.model.num_classes)]
+
+
+@torch.no_grad()
+def validate(network: torch.nn.Module, dataset: SegmentationDataset, device: torch.device, amp: bool) -> dict[str, float]:
+    """Binary teeth scores over the validation images at the model geometry."""
+    network.eval()
+    metrics = BinaryMetrics()
+    for i in range(len(dataset)):
+        image, mask = dataset[i]
+        with _autocast(device, amp):
+            logits = network(image[None].to(device))
+        prediction = logits.float().argmax(1)[0].cpu().numpy()
+        metrics.update(prediction > 0, mask.numpy() > 0)
+    return metrics.summary()["mean_over_images"]
+
+
+def _write_history(history: list[dict[str, Any]], run: Path) -> None:
+    with atomic_path(run / "history.csv") as temporary:
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(history[0]))
+            writer.writeheader()
+            writer.writerows(history)
+    plot_history(history, run / "curves.png")
+
+
+def train(
+    data: str | Path,
+    out: str | Path,
+    config_path: str | Path | None = None,
+    resume: bool = False,
+    seed: int | None = None,
+    device: str = "auto",
+    epochs: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train a model on ``data``; return the path of the best model file."""
+    run = Path(out)
+    checkpoint_path = run / "last.pt"
+    if resume:
+        if not checkpoint_path.is_file():
+            raise TeethsegError(checkpoint_path, "no checkpoint to resume from")
+        config = load_config(run / "config.yaml")
+    else:
+        if checkpoint_path.exists():
+            raise TeethsegError(run, "already holds a run; use --resume to continue it or choose another --out")
+        config = load_config(config_path)
+        if seed is not None:
+            config.seed = seed
+    if epochs is not None:
+        config.epochs = epochs
+    torch_device = choose_device(device)
+    torch.manual_seed(config.seed)
+
+    index = index_dataset(data)
+    config.model.class_names = _class_names(config, index.class_names)
+    train_samples, val_samples = index.split(config.seed, config.val_fraction)
+    _, train_images, train_masks, problems = load_samples(index, train_samples, config.model, progress, "train images")
+    _, val_images, val_masks, val_problems = load_samples(index, val_samples, config.model, progress, "val images")
+    for problem in problems + val_problems:
+        print(f"skipped {problem}")
+    if not train_images or not val_images:
+        raise TeethsegError(data, "no readable training or validation images left")
+    run.mkdir(parents=True, exist_ok=True)
+    save_config(config, run / "config.yaml")
+
+    train_set = SegmentationDataset(
+        train_images, train_masks, config.model, augment=config.augment, hflip=config.hflip,
+        crop_size=config.crop_size, samples_per_image=config.samples_per_image, seed=config.seed,
+    )
+    val_set = SegmentationDataset(val_images, val_masks, config.model)
+    batch_size = min(config.batch_size, len(train_set))
+    steps_per_epoch = len(train_set) // batch_size
+
+    network = build_network(config.model).to(torch_device)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=config.warmup_fraction
+    )
+    loss_function = DiceCELoss(to_onehot_y=True, softmax=True)
+    amp = config.amp and (torch_device.type == "cuda" or torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX"))
+    scaler = torch.amp.GradScaler(enabled=amp and torch_device.type == "cuda" and not torch.cuda.is_bf16_supported())
+
+    start_epoch, best_dice, history = 0, -1.0, []
+    if resume:
+        state = torch.load(checkpoint_path, map_location=torch_device, weights_only=True)
+        network.load_state_dict(state["network"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best_dice, history = state["epoch"], state["best_dice"], state["history"]
+        print(f"resuming {run} after epoch {start_epoch}/{config.epochs} (best val Dice {best_dice:.4f})")
+
+    for epoch in range(start_epoch, config.epochs):
+        network.train()
+        train_set.set_epoch(epoch)
+        order = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+        loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=True, generator=order,
+                            num_workers=config.num_workers)
+        started, losses = time.time(), []
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
+        for images, masks in bar:
+            images, masks = images.to(torch_device), masks.to(torch_device)
+            with _autocast(torch_device, amp):
+                logits = network(images)
+            loss = loss_function(logits.float(), masks[:, None])
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses):.4f}")
+        if not losses or not math.isfinite(float(np.mean(losses))):
+            raise TeethsegError(run, f"training diverged in epoch {epoch + 1} (loss {np.mean(losses) if losses else 'none'})")
+        scores = validate(network, val_set, torch_device, amp)
+        row = {"epoch": epoch + 1, "train_loss": round(float(np.mean(losses)), 5), "val_dice": round(scores["dice"], 5),
+               "val_accuracy": round(scores["accuracy"], 5), "lr": scheduler.get_last_lr()[0], "seconds": round(time.time() - started, 1)}
+        history.append(row)
+        _write_history(history, run)
+        if scores["dice"] > best_dice:
+            best_dice = scores["dice"]
+            info = {"name": run.name, "teethseg_version": __version__, "epoch": epoch + 1, "val_dice": scores["dice"],
+                    "val_accuracy": scores["accuracy"], "data": str(Path(data).resolve().name),
+                    "train_images": len(train_images), "val_images": len(val_images), "seed": config.seed}
+            save_model(run / "model.safetensors", network, config.model, info)
+        state = {"network": network.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                 "epoch": epoch + 1, "best_dice": best_dice, "history": history}
+        with atomic_path(checkpoint_path) as temporary:
+            torch.save(state, temporary)
+        print(f"epoch {epoch + 1}/{config.epochs}  loss {row['train_loss']:.4f}  val Dice {row['val_dice']:.4f}  "
+              f"val accuracy {row['val_accuracy']:.4f}  ({row['seconds']:.0f}s)", flush=True)
+    print(f"best val Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
+    return run / "model.safetensors"
+

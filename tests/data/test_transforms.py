@@ -1,0 +1,68 @@
+import json
+from pathlib import Path
+
+import numpy as np
+
+from teethseg.config import ModelConfig
+from teethseg.data.dataset import SegmentationDataset
+from teethseg.data.transforms import fdi_flip_table, horizontal_flip, train_augmentation
+
+FDI = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
+
+
+def test_fdi_flip_swaps_left_and_right_quadrants():
+    table = fdi_flip_table(FDI, 33)
+    name = {i: n for i, n in enumerate(FDI)}
+    index = {n: i for i, n in enumerate(FDI)}
+    assert name[table[index["11"]]] == "21" and name[table[index["28"]]] == "18"
+    assert name[table[index["36"]]] == "46" and name[table[index["48"]]] == "38"
+    assert table[0] == 0
+    assert np.array_equal(table[table[:33]], np.arange(33))
+
+
+def test_fdi_flip_matches_shared_classes_file():
+    classes = Path(__file__).parents[3] / "shared" / "data" / "ufba425" / "classes.json"
+    names = [json.loads(classes.read_text())[str(i)] for i in range(33)] if classes.is_file() else FDI
+    assert fdi_flip_table(names, 33)[1] == 9  # class 1 (FDI 11) <-> class 9 (FDI 21)
+
+
+def test_binary_flip_keeps_labels():
+    table = fdi_flip_table(["background", "tooth"], 2)
+    image = np.arange(6, dtype=np.float32).reshape(2, 3)
+    mask = np.array([[1, 0, 0], [0, 0, 1]], np.uint8)
+    flipped_image, flipped_mask = horizontal_flip(image, mask, table)
+    assert np.array_equal(flipped_image, image[:, ::-1])
+    assert np.array_equal(flipped_mask, mask[:, ::-1])
+
+
+def test_numbered_flip_moves_and_renumbers_a_tooth():
+    table = fdi_flip_table(FDI, 33)
+    mask = np.zeros((4, 6), np.uint8)
+    mask[1, 0] = FDI.index("16")  # patient's right upper first molar, image left
+    _, flipped = horizontal_flip(np.zeros((4, 6), np.float32), mask, table)
+    assert flipped[1, 5] == FDI.index("26") and np.count_nonzero(flipped) == 1
+
+
+def test_augmentation_keeps_mask_values_and_shape():
+    rng = np.random.default_rng(0)
+    image = rng.random((64, 80)).astype(np.float32)
+    mask = rng.integers(0, 33, (64, 80)).astype(np.uint8)
+    augmentation = train_augmentation()
+    for seed in range(5):
+        augmentation.set_random_seed(seed)
+        out = augmentation(image=image, mask=mask)
+        assert out["image"].shape == image.shape and out["image"].dtype == np.float32
+        assert set(np.unique(out["mask"])) <= set(np.unique(mask))
+
+
+def test_dataset_items_repeat_per_epoch_and_differ_between_epochs():
+    model = ModelConfig(input_size=[64, 64])
+    rng = np.random.default_rng(0)
+    images = [rng.random((64, 64)).astype(np.float32) for _ in range(2)]
+    masks = [(im > 0.5).astype(np.uint8) for im in images]
+    dataset = SegmentationDataset(images, masks, model, augment=True, hflip=True, crop_size=32, seed=3)
+    first = dataset[1][0]
+    assert first.shape == (1, 32, 32)
+    assert np.array_equal(first, dataset[1][0])
+    dataset.set_epoch(1)
+    assert not np.array_equal(first, dataset[1][0])

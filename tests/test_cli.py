@@ -1,0 +1,150 @@
+"""End to end, as a user types it: train a tiny model, evaluate it, predict with it."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from teethseg.cli import main
+from tests.conftest import synthetic_pair, tiny_config, write_images_masks, write_separate_folders
+from tests.test_io import png_claiming_size
+
+
+def write_config(path: Path, **overrides) -> Path:
+    path.write_text(yaml.safe_dump(tiny_config(**overrides).to_dict()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run trained for 2 epochs on 8 synthetic radiographs."""
+    root = tmp_path_factory.mktemp("e2e")
+    data = write_images_masks(root / "data", n=8)
+    config = write_config(root / "tiny.yaml", epochs=2)
+    assert main(["train", "--data", str(data), "--out", str(root / "run"), "--config", str(config)]) == 0
+    return root, data, root / "run"
+
+
+def test_train_writes_the_run(trained):
+    _, _, run = trained
+    for name in ("last.pt", "model.safetensors", "config.yaml", "history.csv", "curves.png"):
+        assert (run / name).is_file(), name
+    rows = list(csv.DictReader((run / "history.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert all(0 <= float(r["val_dice"]) <= 1 for r in rows)
+
+
+def test_train_refuses_to_overwrite_a_run(trained, capsys):
+    _, data, run = trained
+    assert main(["train", "--data", str(data), "--out", str(run)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_evaluate_prints_and_writes_metrics(trained, capsys):
+    root, data, run = trained
+    out = root / "eval"
+    assert main(["evaluate", "--data", str(data), "--model", str(run / "model.safetensors"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "accuracy" in printed and "dice" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["images"] == 2  # the val split
+    assert set(metrics["mean_over_images"]) == {"accuracy", "dice", "iou", "precision", "recall"}
+    assert len(list(csv.DictReader((out / "per_image.csv").open()))) == 2
+    assert (out / "grid.png").is_file()
+
+
+def test_predict_folder_with_good_and_bad_images(trained, tmp_path, capsys):
+    _, data, run = trained
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    image, _ = synthetic_pair(99, (90, 200))
+    Image.fromarray(image).save(inputs / "good.jpg")
+    Image.fromarray(image.astype(np.uint16) * 257).save(inputs / "deep16.png")
+    (inputs / "broken.png").write_bytes(b"not an image")
+    (inputs / "empty.jpg").write_bytes(b"")
+    png_claiming_size(inputs / "bomb.png", 50_000, 50_000)
+    out = tmp_path / "out"
+    code = main(["predict", str(inputs), "--model", str(run / "model.safetensors"), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    for bad in ("broken.png", "empty.jpg", "bomb.png"):
+        assert sum(bad in line for line in captured.err.splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{stem}{suffix}" for stem in ("good", "deep16") for suffix in ("_mask.png", "_overlay.png", ".json")
+    )
+    mask = Image.open(out / "good_mask.png")
+    assert mask.size == (200, 90) and mask.mode == "L"
+
+
+def test_predict_with_a_file_that_is_not_a_model(tmp_path, capsys):
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(os.urandom(256))
+    image, _ = synthetic_pair(1)
+    Image.fromarray(image).save(tmp_path / "x.png")
+    assert main(["predict", str(tmp_path / "x.png"), "--model", str(fake), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("teethseg: error:") and "not a teethseg model" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_on_empty_folder_fails_cleanly(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run")]) == 2
+    assert "empty data folder" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_skips_a_mask_of_the_wrong_size(tmp_path, capsys):
+    data = write_separate_folders(tmp_path / "d", n_train=4, n_val=2)
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(data / "train_masks" / "p0_mask.png")
+    config = write_config(tmp_path / "c.yaml", epochs=1)
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
+    assert "p0_mask.png: mask is 5x5 but its image is 96x64" in capsys.readouterr().out
+
+
+def _run_cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "teethseg.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_resume_after_a_kill_in_epoch_two_matches_an_uninterrupted_run(tmp_path):
+    data = write_images_masks(tmp_path / "data", n=6)
+    config = write_config(tmp_path / "c.yaml", epochs=3, samples_per_image=40, batch_size=4)
+    reference = _run_cli("train", "--data", str(data), "--out", str(tmp_path / "ref"), "--config", str(config))
+    assert reference.wait(timeout=300) == 0
+
+    run = tmp_path / "run"
+    process = _run_cli("train", "--data", str(data), "--out", str(run), "--config", str(config))
+    deadline = time.time() + 300
+    while not (run / "last.pt").exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "training ended before it could be interrupted"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_history = list(csv.DictReader((run / "history.csv").open()))
+    assert [r["epoch"] for r in killed_history] == ["1"]
+
+    assert main(["train", "--data", str(data), "--out", str(run), "--resume"]) == 0
+    resumed = list(csv.DictReader((run / "history.csv").open()))
+    uninterrupted = list(csv.DictReader((tmp_path / "ref" / "history.csv").open()))
+    assert [r["epoch"] for r in resumed] == ["1", "2", "3"]
+    for ours, theirs in zip(resumed, uninterrupted):
+        assert float(ours["train_loss"]) == pytest.approx(float(theirs["train_loss"]), abs=1e-3)
+        assert float(ours["val_dice"]) == pytest.approx(float(theirs["val_dice"]), abs=1e-3)
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("predict", "evaluate", "train", "data"):
+        assert command in out

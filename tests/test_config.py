@@ -1,0 +1,36 @@
+import pytest
+
+from teethseg.config import TrainConfig, load_config, save_config
+from teethseg.errors import TeethsegError
+
+
+def test_round_trip(tmp_path):
+    config = TrainConfig(epochs=3)
+    config.model.channels = [8, 16, 32]
+    config.model.strides = [2, 2]
+    save_config(config, tmp_path / "c.yaml")
+    assert load_config(tmp_path / "c.yaml") == config
+
+
+def test_bundled_recipe_loads():
+    from pathlib import Path
+
+    config = load_config(Path(__file__).parents[1] / "configs" / "default.yaml")
+    assert config.model.num_classes >= 2 and config.epochs > 0
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("epochz: 3\n", "unknown config keys: epochz"),
+        ("model: {channels: [8, 16], strides: [2, 2]}\n", "one entry fewer"),
+        ("model: {num_classes: 1}\n", "at least 2"),
+        ("- a list\n", "mapping"),
+        ("epochs: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_configs_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(TeethsegError, match=message):
+        load_config(path)

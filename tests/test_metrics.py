@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import torch
+from monai.metrics import compute_dice
+
+from teethseg.metrics import BinaryMetrics, Counts, compute_binary_scores, confusion_counts
+
+
+def test_scores_match_hand_computed_values():
+    prediction = np.array([[1, 1, 0, 0], [1, 0, 0, 0]])
+    truth = np.array([[1, 0, 0, 0], [1, 1, 1, 0]])
+    # tp = 2, fp = 1, fn = 2, tn = 3
+    assert confusion_counts(prediction, truth) == Counts(2, 1, 2, 3)
+    scores = compute_binary_scores(prediction, truth)
+    assert scores["accuracy"] == pytest.approx(5 / 8)
+    assert scores["dice"] == pytest.approx(4 / 7)
+    assert scores["iou"] == pytest.approx(2 / 5)
+    assert scores["precision"] == pytest.approx(2 / 3)
+    assert scores["recall"] == pytest.approx(2 / 4)
+
+
+def test_empty_prediction_and_truth_score_perfectly():
+    empty = np.zeros((3, 3))
+    assert compute_binary_scores(empty, empty) == {k: 1.0 for k in ("accuracy", "dice", "iou", "precision", "recall")}
+    scores = compute_binary_scores(empty, np.eye(3))
+    assert scores["dice"] == 0.0 and scores["precision"] == 0.0 and scores["recall"] == 0.0
+
+
+def test_dice_agrees_with_monai():
+    rng = np.random.default_rng(0)
+    prediction = rng.random((40, 50)) > 0.5
+    truth = rng.random((40, 50)) > 0.4
+    ours = compute_binary_scores(prediction, truth)["dice"]
+    theirs = compute_dice(torch.tensor(prediction)[None, None].float(), torch.tensor(truth)[None, None].float())
+    assert ours == pytest.approx(float(theirs), abs=1e-6)
+
+
+def test_mean_over_images_differs_from_pooled():
+    metrics = BinaryMetrics()
+    metrics.update(np.ones((2, 2)), np.ones((2, 2)), "a")  # dice 1
+    metrics.update(np.array([[1, 0, 0, 0]] * 4), np.array([[1, 1, 1, 1]] * 4), "b")  # tp 4 fn 12 -> 8/20
+    summary = metrics.summary()
+    assert summary["images"] == 2
+    assert summary["mean_over_images"]["dice"] == pytest.approx((1 + 0.4) / 2)
+    assert summary["over_all_pixels"]["dice"] == pytest.approx(16 / 28)
+    assert [row["image"] for row in metrics.per_image()] == ["a", "b"]
+
+
+def test_shape_mismatch_and_empty_summary_raise():
+    with pytest.raises(ValueError):
+        confusion_counts(np.zeros((2, 2)), np.zeros((2, 3)))
+    with pytest.raises(ValueError):
+        BinaryMetrics().summary()

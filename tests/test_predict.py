@@ -1,0 +1,66 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from teethseg.config import ModelConfig
+from teethseg.errors import TeethsegError
+from teethseg.model import build_network, save_model
+from teethseg.outputs import write_result
+from teethseg.predict import Segmenter, choose_device
+from teethseg.teeth import remove_small_blobs, tooth_records
+
+
+@pytest.fixture
+def segmenter(tmp_path):
+    config = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96])
+    torch.manual_seed(0)
+    path = tmp_path / "m.safetensors"
+    save_model(path, build_network(config), config)
+    return Segmenter.from_file(path, device="cpu")
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (150, 333), (31, 17), (40, 50, 3)])
+def test_prediction_has_the_input_size(segmenter, shape):
+    image = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
+    result = segmenter.predict(image)
+    assert result.labels.shape == shape[:2] and result.mask.dtype == bool
+    assert result.confidence.shape == shape[:2]
+
+
+def test_outputs_follow_the_contract(segmenter, tmp_path):
+    Image.fromarray(np.random.default_rng(1).integers(0, 65535, (70, 130), dtype=np.uint16)).save(tmp_path / "x.png")
+    result = segmenter.predict(tmp_path / "x.png")
+    written = write_result(result, tmp_path / "out", "x")
+    assert [p.name for p in written] == ["x_mask.png", "x_overlay.png", "x.json"]
+    mask = np.asarray(Image.open(tmp_path / "out" / "x_mask.png"))
+    assert mask.shape == (70, 130) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    np.testing.assert_array_equal(mask == 255, result.mask)
+    assert Image.open(tmp_path / "out" / "x_overlay.png").size == (130, 70)
+    record = json.loads((tmp_path / "out" / "x.json").read_text())
+    assert record["width"] == 130 and record["height"] == 70
+    assert record["teeth_count"] == len(record["teeth"])
+    assert record["teeth_fraction"] == pytest.approx(float(result.mask.mean()), abs=1e-6)
+
+
+def test_blob_cleanup_and_records():
+    labels = np.zeros((20, 20), np.uint8)
+    labels[2:10, 2:6] = 1  # 32 px
+    labels[15, 15] = 1  # 1 px speck
+    cleaned = remove_small_blobs(labels, 5)
+    assert cleaned[15, 15] == 0 and cleaned[2:10, 2:6].all()
+    records = tooth_records(cleaned, np.full((20, 20), 0.9, np.float32), ["background", "tooth"], numbered=False)
+    assert records == [{"fdi": None, "area_px": 32, "bbox_xywh": [2, 2, 4, 8], "confidence": 0.9}]
+    numbered = tooth_records(np.where(cleaned > 0, 2, 0).astype(np.uint8), np.ones((20, 20)), ["background", "11", "12"], True)
+    assert numbered[0]["fdi"] == 12
+
+
+def test_bad_array_and_device():
+    with pytest.raises(TeethsegError, match="shape"):
+        from teethseg.predict import _as_grey
+
+        _as_grey(np.zeros((2, 2, 2, 2)))
+    with pytest.raises(TeethsegError, match="unknown device"):
+        choose_device("tpu")
