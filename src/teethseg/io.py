@@ -18,32 +18,41 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from teethseg.dicom import MAX_FRAMES, MAX_STACK_PIXELS, dicom_size, is_dicom_file, read_dicom
 from teethseg.errors import TeethsegError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".dcm", ".dicom")
 # A 3300x1500 panoramic has 5 Mpx; 100 Mpx leaves room for any real radiograph and
 # refuses headers that claim tens of thousands of pixels a side (decompression bombs).
 MAX_PIXELS = 100_000_000
 
 
 def is_image_file(path: Path) -> bool:
-    """True when the name has a radiograph extension that we read."""
-    return path.suffix.lower() in IMAGE_SUFFIXES
+    """True when the name has a radiograph extension that we read (or the file is DICOM)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES or is_dicom_file(path)
 
 
-def _open_checked(path: Path) -> Image.Image:
-    """Open and fully decode an image, turning every failure into one clear error."""
+def _check_file(path: Path) -> Path:
+    """A path that exists, is a file, has an image extension and is not empty."""
     path = Path(path)
     if not path.exists():
         raise TeethsegError(path, "file not found")
     if path.is_dir():
         raise TeethsegError(path, "is a folder, expected an image file")
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
+    if not is_image_file(path):
         raise TeethsegError(
             path, f"unknown image format '{path.suffix}' (expected one of {', '.join(IMAGE_SUFFIXES)})"
         )
     if path.stat().st_size == 0:
         raise TeethsegError(path, "empty file")
+    return path
+
+
+def _open_checked(path: Path) -> Image.Image:
+    """Open and fully decode an image, turning every failure into one clear error."""
+    path = _check_file(path)
+    if is_dicom_file(path):
+        raise TeethsegError(path, "DICOM is read as a radiograph, not as a mask or through Pillow")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -83,7 +92,9 @@ def image_to_grey(image: Image.Image) -> np.ndarray:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Read a radiograph as grey float32 HxW in [0, 1]."""
+    """Read a radiograph as grey float32 HxW in [0, 1] (the first frame of a multi-frame file)."""
+    if is_dicom_file(path):
+        return read_dicom(_check_file(Path(path)), first_frame_only=True)[0][0]
     image = _open_checked(Path(path))
     try:
         return image_to_grey(image)
@@ -94,11 +105,67 @@ def read_image(path: str | Path) -> np.ndarray:
 def image_size(path: str | Path) -> tuple[int, int]:
     """(width, height) from the header only, for quick checks of large folders."""
     path = Path(path)
+    if is_dicom_file(path):
+        return dicom_size(_check_file(path))
     try:
         with Image.open(path) as image:
             return image.size
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
         raise TeethsegError(path, f"not a readable image ({error})") from None
+
+
+def read_frames_with_info(path: str | Path) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Every frame of a radiograph as grey float32 HxW in [0, 1], and facts about the file.
+
+    Multi-page TIFF and multi-frame DICOM (CBCT stacks) give one image per frame, other files
+    one. The facts are :func:`teethseg.dicom.dicom_info` for DICOM (UIDs, pixel spacing), else
+    empty. Every frame is decoded before returning, so a file that breaks half-way gives an
+    error and no partial result.
+    """
+    path = Path(path)
+    if is_dicom_file(path):
+        return read_dicom(_check_file(path))
+    image = _open_checked(path)
+    try:
+        count = getattr(image, "n_frames", 1) if path.suffix.lower() in (".tif", ".tiff") else 1
+    except (OSError, EOFError, SyntaxError, ValueError, TypeError) as error:
+        raise TeethsegError(path, f"corrupt or truncated multi-page image ({error})") from None
+    if count > MAX_FRAMES:
+        raise TeethsegError(path, f"image too large: claims {count} frames, over the {MAX_FRAMES}-frame limit")
+    frames: list[np.ndarray] = []
+    total = 0
+    for number in range(count):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                if number:
+                    image.seek(number)
+                width, height = image.size
+                total += width * height
+                if width * height > MAX_PIXELS or total > MAX_STACK_PIXELS:
+                    too_large = f"image too large: frame {number + 1} of {count} brings the stack over the pixel limit"
+                    raise TeethsegError(path, too_large)
+                image.load()
+                frames.append(image_to_grey(image))
+        except TeethsegError:
+            raise
+        except (OSError, EOFError, SyntaxError, ValueError, TypeError, Image.DecompressionBombError) as error:
+            raise TeethsegError(path, f"corrupt or truncated frame {number + 1} of {count} ({error})") from None
+    return frames, {}
+
+
+def read_frames(path: str | Path) -> list[np.ndarray]:
+    """Every frame of a radiograph (see :func:`read_frames_with_info`)."""
+    return read_frames_with_info(path)[0]
+
+
+def read_image_with_info(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """The first frame of a radiograph, and facts about the file (DICOM UIDs, pixel spacing)."""
+    path = Path(path)
+    if is_dicom_file(path):
+        frames, info = read_dicom(_check_file(path), first_frame_only=True)
+        return frames[0], info
+    return read_image(path), {}
 
 
 def read_mask(path: str | Path, expected_hw: tuple[int, int] | None = None) -> np.ndarray:

@@ -212,6 +212,12 @@ class SeparateFoldersLayout(Layout):
 
 LAYOUTS: list[Layout] = [ImagesMasksLayout(), RoboflowMasksLayout(), SeparateFoldersLayout()]
 
+# Layouts whose masks come from annotations live in their own modules, which import this one.
+from teethseg.data.coco import CocoLayout  # noqa: E402
+from teethseg.data.yolo import YoloLayout  # noqa: E402
+
+LAYOUTS += [CocoLayout(), YoloLayout()]
+
 
 def find_layout(root: str | Path) -> Layout:
     """The first layout that recognises ``root``, or a clear error."""
