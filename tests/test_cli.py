@@ -148,3 +148,27 @@ def test_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for command in ("predict", "evaluate", "train", "data"):
         assert command in out
+
+
+def test_numbered_training_evaluation_and_prediction(tmp_path, capsys):
+    names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    (data / "masks").mkdir()
+    for i in range(6):
+        image, mask = synthetic_pair(i, classes=3)
+        Image.fromarray(image).save(data / "images" / f"n{i}.png")
+        Image.fromarray(mask).save(data / "masks" / f"n{i}.png")
+    (data / "classes.json").write_text(json.dumps({str(i): n for i, n in enumerate(names)}))
+    model = tiny_config().model
+    model.num_classes = 33
+    config = write_config(tmp_path / "c.yaml", epochs=1, model=model, hflip=True, augment=True)
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
+    assert "val_tooth_dice" in (tmp_path / "run" / "history.csv").read_text()
+    model_path = str(tmp_path / "run" / "model.safetensors")
+    assert main(["evaluate", "--data", str(data), "--model", model_path, "--out", str(tmp_path / "eval")]) == 0
+    numbering = json.loads((tmp_path / "eval" / "metrics.json").read_text())["numbering"]
+    assert set(numbering) >= {"mean_tooth_dice", "group_dice", "tooth_count_accuracy", "per_tooth_dice"}
+    assert "mean per-tooth Dice" in capsys.readouterr().out
+    assert main(["predict", str(data / "images" / "n0.png"), "--model", model_path, "--out", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "n0_teeth.png").is_file()

@@ -51,3 +51,19 @@ def test_shape_mismatch_and_empty_summary_raise():
         confusion_counts(np.zeros((2, 2)), np.zeros((2, 3)))
     with pytest.raises(ValueError):
         BinaryMetrics().summary()
+
+
+def test_per_class_dice_and_tooth_metrics():
+    from teethseg.metrics import ToothMetrics, per_class_dice, tooth_group
+
+    truth = np.array([[1, 1, 2, 2], [0, 0, 3, 3]])
+    prediction = np.array([[1, 1, 2, 0], [0, 4, 3, 3]])
+    assert per_class_dice(prediction, truth, 5) == {1: 1.0, 2: pytest.approx(2 / 3), 3: 1.0, 4: 0.0}
+    names = ["background", "11", "13", "16", "21"]
+    metrics = ToothMetrics(names)
+    metrics.update(prediction, truth)
+    summary = metrics.summary()
+    assert summary["per_tooth_dice"] == {"11": 1.0, "13": pytest.approx(2 / 3), "16": 1.0, "21": 0.0}
+    assert summary["group_dice"] == {"incisors": 0.5, "canines": pytest.approx(2 / 3), "molars": 1.0}
+    assert summary["tooth_count_accuracy"] == 0.0  # 4 predicted, 3 true
+    assert tooth_group("48") == "molars" and tooth_group("34") == "premolars" and tooth_group("tooth") is None

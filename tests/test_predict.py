@@ -10,7 +10,8 @@ from teethseg.errors import TeethsegError
 from teethseg.model import build_network, save_model
 from teethseg.outputs import write_result
 from teethseg.predict import Segmenter, choose_device
-from teethseg.teeth import remove_small_blobs, tooth_records
+from teethseg.postprocess import remove_small_blobs
+from teethseg.teeth import tooth_records
 
 
 @pytest.fixture
@@ -64,3 +65,27 @@ def test_bad_array_and_device():
         _as_grey(np.zeros((2, 2, 2, 2)))
     with pytest.raises(TeethsegError, match="unknown device"):
         choose_device("tpu")
+
+
+def test_numbered_model_writes_teeth_map_and_fdi_records(tmp_path):
+    names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
+    config = ModelConfig(input_size=[32, 48], num_classes=33, class_names=names)
+
+    def backend(batch):  # a fixed answer: tooth 11 left, tooth 21 right, background elsewhere
+        logits = np.zeros((batch.shape[0], 33, 32, 48), np.float32)
+        logits[:, 0] = 5
+        logits[:, 1, 8:24, 4:20] = 10
+        logits[:, 9, 8:24, 28:44] = 10
+        return logits
+
+    result = Segmenter(backend, config, "fake").predict(np.zeros((64, 96), np.uint8))
+    written = write_result(result, tmp_path / "out", "n")
+    assert [p.name for p in written] == ["n_mask.png", "n_overlay.png", "n_teeth.png", "n.json"]
+    teeth_map = np.asarray(Image.open(tmp_path / "out" / "n_teeth.png"))
+    assert teeth_map.shape == (64, 96) and set(np.unique(teeth_map)) == {0, 1, 9}
+    assert teeth_map[30, 20] == 1 and teeth_map[30, 70] == 9
+    np.testing.assert_array_equal(teeth_map > 0, np.asarray(Image.open(tmp_path / "out" / "n_mask.png")) == 255)
+    record = json.loads((tmp_path / "out" / "n.json").read_text())
+    assert [t["fdi"] for t in record["teeth"]] == [11, 21] and record["teeth_count"] == 2
+    assert record["teeth"][0]["confidence"] > 0.9
+    assert len(record["missing_fdi"]) == 30 and 11 not in record["missing_fdi"] and 48 in record["missing_fdi"]

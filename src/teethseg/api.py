@@ -5,25 +5,43 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from teethseg.errors import TeethsegError
 from teethseg.predict import Segmenter
 
-WEIGHTS = resources.files("teethseg") / "weights"
+
+def weights_folder() -> Path:
+    """Where the bundled model and its card live inside the installed package."""
+    return Path(str(resources.files("teethseg") / "weights"))
+
+
+def default_card() -> dict[str, Any]:
+    """The bundled model's card: file name, checksum, classes, training facts."""
+    path = weights_folder() / "default.json"
+    if not path.is_file():
+        raise TeethsegError(path, "no bundled default model in this installation; pass --model PATH")
+    return json.loads(path.read_text())
 
 
 def default_model_path() -> Path:
     """Path of the model that ships inside the package."""
-    card = Path(str(WEIGHTS / "default.json"))
-    if not card.is_file():
-        raise TeethsegError(card, "no bundled default model in this installation; pass --model PATH")
-    return card.with_name(json.loads(card.read_text())["file"])
+    return weights_folder() / default_card()["file"]
 
 
-def load_model(path: str | Path | None = None, device: str = "auto") -> Segmenter:
-    """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None."""
+def load_model(path: str | Path | None = None, device: str = "auto", backend: str = "auto") -> Segmenter:
+    """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
+
+    Args:
+        path: a ``.safetensors`` or ``.onnx`` teethseg model; None for the bundled one.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
+    """
     if path is not None:
-        return Segmenter.from_file(path, device)
-    card = json.loads(Path(str(WEIGHTS / "default.json")).read_text()) if (WEIGHTS / "default.json").is_file() else None
-    model_path = default_model_path()
-    return Segmenter.from_file(model_path, device, expected_sha256=card["sha256"], name=card.get("name"))
+        return Segmenter.from_file(path, device, backend)
+    card = default_card()
+    segmenter = Segmenter.from_file(weights_folder() / card["file"], device, backend, card["sha256"], card["name"])
+    if card.get("numbering"):
+        numbering = card["numbering"]
+        segmenter.numbering = Segmenter.from_file(weights_folder() / numbering["file"], device, backend, numbering["sha256"])
+    return segmenter

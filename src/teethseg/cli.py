@@ -24,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", default="teethseg-out", help="output folder (default: ./teethseg-out)")
     predict.add_argument("--model", default=None, help="model file (default: the bundled model)")
     predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    predict.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
+                         help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
+    predict.add_argument("--batch-size", type=int, default=4, help="images per network call (default 4)")
+    predict.add_argument("--skip-existing", action="store_true",
+                         help="skip inputs whose outputs are already complete in --out (resume a folder)")
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -32,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
                           help="which images: auto = the val split when the data has one, else all")
     evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    evaluate.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"])
 
     train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -42,10 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=None, help="number of epochs (overrides the config)")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
+    export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
+    export.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    export.add_argument("--onnx", required=True, help="output .onnx file (config embedded in its metadata)")
+
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
     check = data_commands.add_parser("check", help="report layout, counts, sizes, mask values and problems")
     check.add_argument("data", help="dataset folder")
+    convert = data_commands.add_parser("convert", help="convert a dataset to label-map masks, COCO or YOLOv8-seg")
+    convert.add_argument("src", help="dataset folder (any supported layout)")
+    convert.add_argument("dst", help="new output folder (must not exist or be empty)")
+    convert.add_argument("--to", required=True, choices=["masks", "coco", "yolo"], help="output layout")
     return parser
 
 
@@ -61,16 +75,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "predict":
             from teethseg.outputs import predict_command
 
-            return predict_command(args.inputs, args.out, args.model, args.device, args.sample)
+            return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
+                                   args.batch_size, args.skip_existing)
         if args.command == "evaluate":
             from teethseg.evaluate import evaluate
 
-            evaluate(args.data, args.model, args.out, args.split, args.device)
+            evaluate(args.data, args.model, args.out, args.split, args.device, args.backend)
+            return 0
+        if args.command == "export":
+            from teethseg.api import default_model_path
+            from teethseg.export import export_onnx
+
+            written = export_onnx(args.model or default_model_path(), args.onnx)
+            print(f"wrote {written}")
             return 0
         if args.command == "data" and args.data_command == "check":
             from teethseg.data.check import check_command
 
             return check_command(args.data)
+        if args.command == "data" and args.data_command == "convert":
+            from teethseg.data.convert import convert_command
+
+            return convert_command(args.src, args.dst, args.to)
     except TeethsegError as error:
         print(f"teethseg: error: {error}", file=sys.stderr)
         return 2

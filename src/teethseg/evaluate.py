@@ -6,13 +6,14 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from teethseg.api import load_model
 from teethseg.data.layouts import Sample, index_dataset
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path, write_json
-from teethseg.metrics import METRIC_NAMES, BinaryMetrics
+from teethseg.metrics import METRIC_NAMES, BinaryMetrics, ToothMetrics
 from teethseg.report import comparison_grid
 
 
@@ -31,28 +32,36 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
-    device: str = "auto", grid_images: int = 6, progress: bool = True,
+    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
     index = index_dataset(data)
     samples = select_samples(index.samples, split)
-    segmenter = load_model(model, device)
+    segmenter = load_model(model, device, backend)
     metrics = BinaryMetrics()
+    to_model_class = class_mapping(index.class_names, segmenter.class_names)
+    teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
     grid, skipped = [], []
     for sample in tqdm(samples, desc="evaluating", disable=not progress, leave=False):
         try:
             result = segmenter.predict(sample.image)
-            truth = index.read_mask(sample, result.labels.shape) > 0
+            labels = index.read_mask(sample, result.labels.shape)
         except TeethsegError as error:
             skipped.append(str(error))
             print(f"skipped {error}")
             continue
+        truth = labels > 0
         scores = metrics.update(result.mask, truth, sample.key)
+        if teeth is not None:
+            teeth.update(result.labels, to_model_class[labels], len(result.teeth))
         if len(grid) < grid_images:
-            grid.append((sample.key, result.image, truth, result.mask, scores["dice"]))
+            shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)
+            grid.append((sample.key, result.image, *shown, scores["dice"]))
     if not metrics.counts:
         raise TeethsegError(data, "no image could be evaluated")
     summary = {"data": str(data), "split": split, "model": segmenter.name, **metrics.summary(), "skipped": skipped}
+    if teeth is not None:
+        summary["numbering"] = teeth.summary()
     out = Path(out)
     write_json(out / "metrics.json", summary)
     with atomic_path(out / "per_image.csv") as temporary:
@@ -65,9 +74,28 @@ def evaluate(
     return summary
 
 
+def class_mapping(data_names: list[str] | None, model_names: list[str]) -> np.ndarray | None:
+    """Lookup from the dataset's class values to the model's, by FDI name; None when either is unnumbered."""
+    if not data_names or len(data_names) <= 2 or len(model_names) <= 2:
+        return None
+    position = {name: i for i, name in enumerate(model_names)}
+    table = np.zeros(256, dtype=np.uint8)
+    for value, name in enumerate(data_names):
+        table[value] = position.get(name, 0)
+    return table
+
+
 def _print_summary(summary: dict[str, Any], out: Path) -> None:
     print(f"{summary['images']} images, model {summary['model']}")
     print(f"{'':>18}" + "".join(f"{name:>11}" for name in METRIC_NAMES))
     for label, key in (("mean over images", "mean_over_images"), ("over all pixels", "over_all_pixels")):
         print(f"{label:>18}" + "".join(f"{summary[key][name]:>11.4f}" for name in METRIC_NAMES))
+    numbering = summary.get("numbering")
+    if numbering:
+        print(f"numbered teeth: mean per-tooth Dice {numbering['mean_tooth_dice']:.4f}, "
+              f"tooth count exact on {100 * numbering['tooth_count_accuracy']:.1f}% of images")
+        print("  " + ", ".join(f"{group} {value:.4f}" for group, value in numbering["group_dice"].items()))
+        per_tooth = numbering["per_tooth_dice"]
+        for quadrant in "1234":
+            print("  " + "  ".join(f"{n} {per_tooth[n]:.3f}" for n in sorted(per_tooth) if n.startswith(quadrant)))
     print(f"wrote {out / 'metrics.json'}, {out / 'per_image.csv'}, {out / 'grid.png'}")

@@ -85,3 +85,62 @@ class BinaryMetrics:
         for counts in self.counts[1:]:
             total = total + counts
         return {"images": len(self.counts), "mean_over_images": mean, "over_all_pixels": scores(total)}
+
+
+def per_class_dice(prediction: np.ndarray, truth: np.ndarray, num_classes: int) -> dict[int, float]:
+    """Dice of every class 1..K that is in the truth or the prediction of one image."""
+    p = np.asarray(prediction).ravel().astype(np.int64)
+    t = np.asarray(truth).ravel().astype(np.int64)
+    p_count = np.bincount(p, minlength=num_classes)[:num_classes]
+    t_count = np.bincount(t, minlength=num_classes)[:num_classes]
+    both = np.bincount(p[p == t], minlength=num_classes)[:num_classes]
+    return {c: 2 * both[c] / (p_count[c] + t_count[c]) for c in range(1, num_classes) if p_count[c] + t_count[c]}
+
+
+class ToothMetrics:
+    """Per-tooth Dice for numbered models: per class, per group, mean, and tooth-count accuracy.
+
+    A class's Dice is averaged over the images where it is in the truth or the prediction,
+    so a missing tooth that the model does not invent is not counted, and an invented one scores 0.
+    """
+
+    def __init__(self, class_names: list[str]) -> None:
+        self.class_names = class_names
+        self.num_classes = len(class_names)
+        self.scores: dict[int, list[float]] = {c: [] for c in range(1, self.num_classes)}
+        self.image_means: list[float] = []
+        self.count_exact: list[bool] = []
+
+    def update(self, prediction: np.ndarray, truth: np.ndarray, predicted_count: int | None = None) -> dict[int, float]:
+        dice = per_class_dice(prediction, truth, self.num_classes)
+        for c, value in dice.items():
+            self.scores[c].append(value)
+        if dice:
+            self.image_means.append(float(np.mean(list(dice.values()))))
+        true_count = int(np.count_nonzero(np.bincount(truth.ravel(), minlength=self.num_classes)[1:]))
+        if predicted_count is None:
+            predicted_count = int(np.count_nonzero(np.bincount(prediction.ravel(), minlength=self.num_classes)[1:]))
+        self.count_exact.append(predicted_count == true_count)
+        return dice
+
+    def summary(self) -> dict[str, object]:
+        per_class = {self.class_names[c]: float(np.mean(v)) for c, v in self.scores.items() if v}
+        groups: dict[str, list[float]] = {}
+        for name, value in per_class.items():
+            group = tooth_group(name)
+            if group:
+                groups.setdefault(group, []).append(value)
+        return {
+            "mean_tooth_dice": float(np.mean(list(per_class.values()))) if per_class else 0.0,
+            "mean_tooth_dice_per_image": float(np.mean(self.image_means)) if self.image_means else 0.0,
+            "group_dice": {g: float(np.mean(v)) for g, v in groups.items()},
+            "tooth_count_accuracy": float(np.mean(self.count_exact)) if self.count_exact else 0.0,
+            "per_tooth_dice": per_class,
+        }
+
+
+def tooth_group(fdi: str) -> str | None:
+    """FDI number -> incisors, canines, premolars or molars (None for other class names)."""
+    if len(fdi) != 2 or not fdi.isdigit():
+        return None
+    return {"1": "incisors", "2": "incisors", "3": "canines", "4": "premolars", "5": "premolars"}.get(fdi[1], "molars")

@@ -1,24 +1,33 @@
-"""``teethseg predict``: expand inputs, segment each radiograph, write its files atomically.
+"""``teethseg predict``: expand inputs, segment in batches, write each radiograph's files atomically.
 
 For ``<stem>`` it writes ``<stem>_mask.png`` (0/255 at the input's size), ``<stem>_overlay.png``,
-``<stem>_teeth.png`` (numbering models only) and ``<stem>.json``. A bad file is reported in one
-line and the others are still processed; the exit code is non-zero when any input failed.
+``<stem>_teeth.png`` (numbering models only) and ``<stem>.json`` (last, so its presence means
+the set is complete: ``--skip-existing`` relies on it). Decoding and writing run in threads
+beside the network. A bad file is reported in one line and the others are still processed;
+the exit code is non-zero when any input failed.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm import tqdm
 
 from teethseg.api import load_model
 from teethseg.errors import TeethsegError
-from teethseg.io import is_image_file, write_json, write_png
+from teethseg.io import is_image_file, read_image, write_json, write_png
 from teethseg.predict import Result
-from teethseg.report import overlay
+from teethseg.report import numbered_overlay, overlay
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def sample_paths() -> list[Path]:
@@ -45,10 +54,11 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
 
 
 def write_result(result: Result, out: Path, stem: str) -> list[Path]:
-    """Write every output of one radiograph; return the paths written."""
+    """Write every output of one radiograph, the JSON last; return the paths written."""
     written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
-    write_png(written[1], overlay(result.image, result.labels))
+    picture = numbered_overlay(result.image, result.labels, result.teeth) if result.numbered else overlay(result.image, result.labels)
+    write_png(written[1], picture)
     if result.numbered:
         written.append(out / f"{stem}_teeth.png")
         write_png(written[-1], result.labels)
@@ -57,7 +67,7 @@ def write_result(result: Result, out: Path, stem: str) -> list[Path]:
     return written
 
 
-def _unique_stems(files: list[Path]) -> list[str]:
+def unique_stems(files: list[Path]) -> list[str]:
     """Output names: the file stem, made unique when two inputs share one."""
     seen: dict[str, int] = {}
     stems = []
@@ -68,7 +78,25 @@ def _unique_stems(files: list[Path]) -> list[str]:
     return stems
 
 
-def predict_command(inputs: list[str], out: str, model: str | None, device: str, sample: bool = False) -> int:
+def prefetch(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[tuple[T, Future]]:
+    """Run ``function`` on items in the pool, at most ``ahead`` in flight, yielding in order."""
+    pending: deque[tuple[T, Future]] = deque()
+    for item in items:
+        pending.append((item, pool.submit(function, item)))
+        if len(pending) >= ahead:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
+
+
+def _read(job: tuple[Path, str]) -> np.ndarray:
+    return read_image(job[0])
+
+
+def predict_command(
+    inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
+    backend: str = "auto", batch_size: int = 4, skip_existing: bool = False,
+) -> int:
     """Segment every input; print what was written; return the exit code."""
     files, problems = expand_inputs(inputs)
     for problem in problems:
@@ -77,21 +105,53 @@ def predict_command(inputs: list[str], out: str, model: str | None, device: str,
         files = sample_paths() + files
     if not files and not problems:
         raise TeethsegError(None, "no input given: pass image files or folders, or --sample")
-    segmenter = load_model(model, device) if files else None
     out_dir = Path(out)
-    done = 0
-    jobs = list(zip(files, _unique_stems(files)))
-    for path, stem in tqdm(jobs, desc="predicting", unit="image", disable=len(jobs) < 2, leave=False):
-        try:
-            result = segmenter.predict(path)
-            written = write_result(result, out_dir, stem)
-        except TeethsegError as error:
-            problems.append(str(error))
-            tqdm.write(f"teethseg: error: {error}", file=sys.stderr)
-            continue
-        done += 1
-        names = ", ".join(p.name for p in written)
-        tqdm.write(f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
-                   f"{result.summary()['teeth_count_kind']} -> {out_dir}/ {names}")
-    print(f"{done} of {len(files)} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
+    jobs = list(zip(files, unique_stems(files)))
+    skipped = [job for job in jobs if skip_existing and (out_dir / f"{job[1]}.json").is_file()]
+    jobs = [job for job in jobs if job not in skipped]
+    if skipped:
+        print(f"skipping {len(skipped)} images already done in {out_dir}")
+    done = _run(jobs, out_dir, load_model(model, device, backend) if jobs else None, max(1, batch_size), problems)
+    print(f"{done} of {len(jobs)} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
+
+
+def _run(jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, problems: list[str]) -> int:
+    """Decode ahead in threads, segment in batches, write in threads; return how many succeeded."""
+    done = 0
+    bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=len(jobs) < 2)
+    writes: deque[tuple[Path, str, Result, Future]] = deque()
+
+    def finish(limit: int) -> None:
+        nonlocal done
+        while len(writes) > limit:
+            path, stem, result, future = writes.popleft()
+            try:
+                names = ", ".join(p.name for p in future.result())
+            except (TeethsegError, OSError) as error:
+                problems.append(f"{path}: could not write outputs ({error})")
+                tqdm.write(f"teethseg: error: {problems[-1]}", file=sys.stderr)
+                continue
+            done += 1
+            bar.update(1)
+            tqdm.write(f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
+                       f"{result.summary()['teeth_count_kind']} -> {out_dir}/ {names}")
+
+    with ThreadPoolExecutor(2) as readers, ThreadPoolExecutor(1) as writer:
+        batch: list[tuple[Path, str, np.ndarray]] = []
+        for index, (job, future) in enumerate(prefetch(readers, _read, jobs, 2 * batch_size)):
+            try:
+                batch.append((*job, future.result()))
+            except TeethsegError as error:
+                problems.append(str(error))
+                tqdm.write(f"teethseg: error: {error}", file=sys.stderr)
+                bar.update(1)
+            if batch and (len(batch) == batch_size or index == len(jobs) - 1):
+                results = segmenter.predict_batch([b[2] for b in batch], [str(b[0]) for b in batch])
+                for (path, stem, _), result in zip(batch, results):
+                    writes.append((path, stem, result, writer.submit(write_result, result, out_dir, stem)))
+                batch = []
+                finish(limit=batch_size)
+        finish(limit=0)
+    bar.close()
+    return done

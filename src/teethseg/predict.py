@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,10 @@ import torch
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import read_image
-from teethseg.model import SegmentationNet, load_network
-from teethseg.preprocess import prepare_input, resize_scores
-from teethseg.teeth import MIN_BLOB_FRACTION, remove_small_blobs, tooth_records
+from teethseg.export import open_backend
+from teethseg.preprocess import prepare_input
+from teethseg.postprocess import postprocess
+from teethseg.teeth import missing_teeth, tooth_records
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Result:
             "teeth_fraction": round(float(self.mask.mean()), 6),
             "teeth_count": len(self.teeth),
             "teeth_count_kind": "numbered teeth" if self.numbered else "connected tooth regions",
+            **({"missing_fdi": missing_teeth(self.teeth, self.class_names)} if self.numbered else {}),
             "teeth": self.teeth,
             **self.extra,
         }
@@ -67,26 +70,44 @@ def choose_device(device: str = "auto") -> torch.device:
 
 
 class Segmenter:
-    """A loaded model that predicts teeth on radiographs of any size."""
+    """A loaded model that predicts teeth on radiographs of any size.
 
-    def __init__(self, network: SegmentationNet, config: ModelConfig, name: str = "model", device: str = "auto", info: dict | None = None) -> None:
-        self.device = choose_device(device)
-        self.network = network.to(self.device).eval()
+    An optional ``numbering`` segmenter (a numbered model) names the teeth that this one
+    finds: the mask comes from this model, each tooth's FDI number from the other.
+    """
+
+    def __init__(
+        self, backend: Callable[[np.ndarray], np.ndarray], config: ModelConfig, name: str = "model",
+        info: dict | None = None, numbering: "Segmenter | None" = None,
+    ) -> None:
+        self.backend = backend
         self.config = config
         self.name = name
         self.info = info or {}
+        self.numbering = numbering
 
     @classmethod
-    def from_file(cls, path: str | Path, device: str = "auto", expected_sha256: str | None = None, name: str | None = None) -> "Segmenter":
-        network, config, info = load_network(path, expected_sha256)
-        return cls(network, config, name or info.get("name") or Path(path).stem, device, info)
+    def from_file(
+        cls, path: str | Path, device: str = "auto", backend: str = "auto",
+        expected_sha256: str | None = None, name: str | None = None,
+    ) -> "Segmenter":
+        """Load a ``.safetensors`` or ``.onnx`` model with the backend asked for (see ``open_backend``)."""
+        runner, config, info = open_backend(path, choose_device(device), backend, expected_sha256)
+        return cls(runner, config, name or info.get("name") or Path(path).stem, info)
 
-    @torch.no_grad()
-    def scores(self, image: np.ndarray) -> np.ndarray:
-        """Class probabilities (C x H x W) at the model's input size."""
-        x = prepare_input(image, self.config.input_size, self.config.normalization)
-        logits = self.network(torch.from_numpy(x)[None, None].to(self.device))
-        return torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+    @property
+    def class_names(self) -> list[str]:
+        return self.numbering.config.class_names if self.numbering else self.config.class_names
+
+    @property
+    def backend_name(self) -> str:
+        return getattr(self.backend, "name", type(self.backend).__name__)
+
+    def scores(self, images: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities (N x C x H x W) at the model's input size, in one backend call."""
+        size, method = self.config.input_size, self.config.normalization
+        batch = np.stack([prepare_input(image, size, method) for image in images])[:, None]
+        return softmax(self.backend(batch))
 
     def predict(self, image: str | Path | np.ndarray) -> Result:
         """Segment one radiograph given as a path or a grey/RGB array."""
@@ -94,12 +115,28 @@ class Segmenter:
         if isinstance(image, (str, Path)):
             source = str(image)
             image = read_image(image)
-        image = _as_grey(image)
-        probabilities = self.scores(image)
-        labels, confidence = _labels_at_size(probabilities, image.shape)
-        labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
-        teeth = tooth_records(labels, confidence, self.config.class_names, len(self.config.class_names) > 2)
-        return Result(image, labels, confidence, teeth, self.config.class_names, self.name, source)
+        return self.predict_batch([image], [source])[0]
+
+    def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
+        """Segment several radiographs (any sizes) with one network call per model."""
+        images = [_as_grey(image) for image in images]
+        sources = sources or [None] * len(images)
+        probabilities = self.scores(images)
+        numbering = self.numbering.scores(images) if self.numbering else [None] * len(images)
+        results = []
+        for image, source, scores, numbers in zip(images, sources, probabilities, numbering):
+            labels, confidence = postprocess(scores, image.shape, numbers)
+            teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
+            results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source))
+        return results
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits along axis 1, computed stably in float32."""
+    shifted = logits.astype(np.float32, copy=False) - logits.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
 
 
 def _as_grey(image: np.ndarray) -> np.ndarray:
@@ -111,15 +148,3 @@ def _as_grey(image: np.ndarray) -> np.ndarray:
     if array.ndim != 2:
         raise TeethsegError(None, f"expected a grey HxW or colour HxWx3 image array, got shape {array.shape}")
     return np.clip(array.astype(np.float32) / scale, 0.0, 1.0)
-
-
-def _labels_at_size(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Arg-max labels and their probability at the source size, one class at a time to save memory."""
-    best = resize_scores(probabilities[:1], size_hw)[0]
-    labels = np.zeros(size_hw, dtype=np.uint8)
-    for c in range(1, probabilities.shape[0]):
-        channel = resize_scores(probabilities[c : c + 1], size_hw)[0]
-        better = channel > best
-        labels[better] = c
-        best = np.where(better, channel, best)
-    return labels, best

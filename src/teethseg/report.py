@@ -39,6 +39,22 @@ def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.35) -> np.nd
     return rgb.astype(np.uint8)
 
 
+def numbered_overlay(image: np.ndarray, labels: np.ndarray, teeth: list[dict[str, Any]]) -> np.ndarray:
+    """The overlay with each tooth's FDI number written at its centre."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.fromarray(overlay(image, labels))
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=max(9, round(min(labels.shape) / 38)))
+    for tooth in teeth:
+        if tooth.get("fdi") is None:
+            continue
+        x, y, w, h = tooth["bbox_xywh"]
+        draw.text((x + w / 2, y + h / 2), str(tooth["fdi"]), fill=(255, 255, 255), font=font, anchor="mm",
+                  stroke_width=max(1, font.size // 8), stroke_fill=(0, 0, 0))
+    return np.asarray(picture)
+
+
 def plot_history(history: list[dict[str, Any]], path: str | Path) -> None:
     """Loss and validation scores per epoch, as one PNG."""
     epochs = [row["epoch"] for row in history]
@@ -47,6 +63,8 @@ def plot_history(history: list[dict[str, Any]], path: str | Path) -> None:
     left.set(title="training loss (Dice + CE)", xlabel="epoch")
     right.plot(epochs, [row["val_dice"] for row in history], marker="o", ms=3, label="Dice")
     right.plot(epochs, [row["val_accuracy"] for row in history], marker="o", ms=3, label="pixel accuracy")
+    if "val_tooth_dice" in history[0]:
+        right.plot(epochs, [row["val_tooth_dice"] for row in history], marker="o", ms=3, label="mean per-tooth Dice")
     right.set(title="validation", xlabel="epoch")
     right.legend()
     for axis in (left, right):

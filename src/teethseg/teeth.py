@@ -1,4 +1,4 @@
-"""From a label map to teeth: cleanup of stray blobs and one record per tooth region."""
+"""Teeth as records: one per numbered tooth (or per connected region for binary models)."""
 
 from __future__ import annotations
 
@@ -7,44 +7,35 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-# Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
-MIN_BLOB_FRACTION = 0.0002
-
-
-def remove_small_blobs(labels: np.ndarray, min_area: int) -> np.ndarray:
-    """Set connected foreground regions smaller than ``min_area`` pixels to background."""
-    foreground = labels > 0
-    regions, count = ndimage.label(foreground)
-    if count == 0:
-        return labels
-    areas = np.bincount(regions.ravel())
-    small = areas < min_area
-    small[0] = False
-    cleaned = labels.copy()
-    cleaned[small[regions]] = 0
-    return cleaned
-
 
 def tooth_records(
     labels: np.ndarray, confidence: np.ndarray, class_names: list[str], numbered: bool
 ) -> list[dict[str, Any]]:
-    """One record per tooth: FDI number (numbered models) or connected region, area, box, confidence."""
-    records = []
+    """FDI number (numbered models; else None), area, bounding box and mean confidence of each tooth."""
     if numbered:
-        groups = [(labels == c, class_names[c]) for c in np.unique(labels) if c > 0]
+        regions, names = labels, class_names
     else:
         regions, count = ndimage.label(labels > 0)
-        groups = [(regions == r, None) for r in range(1, count + 1)]
-    for pixels, name in groups:
-        rows, cols = np.nonzero(pixels)
-        if rows.size == 0:
+        names = [None] * (count + 1)
+    records = []
+    for value, box in enumerate(ndimage.find_objects(regions), start=1):
+        if box is None:
             continue
+        pixels = regions[box] == value
+        rows, cols = box
+        name = names[value]
         records.append(
             {
                 "fdi": int(name) if name is not None and name.isdigit() else name,
-                "area_px": int(rows.size),
-                "bbox_xywh": [int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)],
-                "confidence": round(float(confidence[pixels].mean()), 4),
+                "area_px": int(pixels.sum()),
+                "bbox_xywh": [cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start],
+                "confidence": round(float(confidence[box][pixels].mean()), 4),
             }
         )
     return records
+
+
+def missing_teeth(teeth: list[dict[str, Any]], class_names: list[str]) -> list[int]:
+    """FDI numbers the model knows but did not find: candidate missing teeth."""
+    found = {tooth["fdi"] for tooth in teeth}
+    return [int(name) for name in class_names[1:] if name.isdigit() and int(name) not in found]

@@ -25,8 +25,9 @@ from teethseg.data.dataset import SegmentationDataset, load_samples
 from teethseg.data.layouts import index_dataset
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
-from teethseg.metrics import BinaryMetrics
+from teethseg.metrics import BinaryMetrics, ToothMetrics
 from teethseg.model import build_network, save_model
+from teethseg.postprocess import labels_at_size
 from teethseg.predict import choose_device
 from teethseg.report import plot_history
 
@@ -51,16 +52,23 @@ def _class_names(config: TrainConfig, found: list[str] | None) -> list[str]:
 
 @torch.no_grad()
 def validate(network: torch.nn.Module, dataset: SegmentationDataset, device: torch.device, amp: bool) -> dict[str, float]:
-    """Binary teeth scores over the validation images at the model geometry."""
+    """Binary teeth scores (and mean per-tooth Dice for numbered models) at the model geometry."""
     network.eval()
     metrics = BinaryMetrics()
+    teeth = ToothMetrics(dataset.model.class_names) if dataset.model.num_classes > 2 else None
     for i in range(len(dataset)):
         image, mask = dataset[i]
         with _autocast(device, amp):
             logits = network(image[None].to(device))
-        prediction = logits.float().argmax(1)[0].cpu().numpy()
+        probabilities = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+        prediction, _ = labels_at_size(probabilities, probabilities.shape[1:])
         metrics.update(prediction > 0, mask.numpy() > 0)
-    return metrics.summary()["mean_over_images"]
+        if teeth is not None:
+            teeth.update(prediction, mask.numpy())
+    scores = dict(metrics.summary()["mean_over_images"])
+    if teeth is not None:
+        scores["tooth_dice"] = teeth.summary()["mean_tooth_dice"]
+    return scores
 
 
 def _write_history(history: list[dict[str, Any]], run: Path) -> None:
@@ -163,10 +171,14 @@ def train(
         scores = validate(network, val_set, torch_device, amp)
         row = {"epoch": epoch + 1, "train_loss": round(float(np.mean(losses)), 5), "val_dice": round(scores["dice"], 5),
                "val_accuracy": round(scores["accuracy"], 5), "lr": scheduler.get_last_lr()[0], "seconds": round(time.time() - started, 1)}
+        if "tooth_dice" in scores:
+            row["val_tooth_dice"] = round(scores["tooth_dice"], 5)
         history.append(row)
         _write_history(history, run)
-        if scores["dice"] > best_dice:
-            best_dice = scores["dice"]
+        # Numbered models are chosen by mean per-tooth Dice, binary ones by teeth Dice.
+        selection = scores.get("tooth_dice", scores["dice"])
+        if selection > best_dice:
+            best_dice = selection
             info = {"name": run.name, "teethseg_version": __version__, "epoch": epoch + 1, "val_dice": scores["dice"],
                     "val_accuracy": scores["accuracy"], "data": str(Path(data).resolve().name),
                     "train_images": len(train_images), "val_images": len(val_images), "seed": config.seed}
@@ -175,8 +187,9 @@ def train(
                  "epoch": epoch + 1, "best_dice": best_dice, "history": history}
         with atomic_path(checkpoint_path) as temporary:
             torch.save(state, temporary)
+        tooth = f"  val tooth Dice {row['val_tooth_dice']:.4f}" if "val_tooth_dice" in row else ""
         print(f"epoch {epoch + 1}/{config.epochs}  loss {row['train_loss']:.4f}  val Dice {row['val_dice']:.4f}  "
-              f"val accuracy {row['val_accuracy']:.4f}  ({row['seconds']:.0f}s)", flush=True)
-    print(f"best val Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
+              f"val accuracy {row['val_accuracy']:.4f}{tooth}  ({row['seconds']:.0f}s)", flush=True)
+    print(f"best val {'tooth ' if config.model.num_classes > 2 else ''}Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
     return run / "model.safetensors"
 

@@ -1,0 +1,152 @@
+"""ONNX export and the two inference backends (PyTorch and ONNX Runtime).
+
+An exported ``.onnx`` file carries the teethseg config and the checksum of the model file
+it came from in its metadata, so a model's ONNX twin can be found and trusted beside it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from teethseg.config import ModelConfig
+from teethseg.errors import TeethsegError
+from teethseg.io import atomic_path
+from teethseg.model import FORMAT_NAME, FORMAT_VERSION, file_sha256, load_network
+
+OPSET = 17
+
+
+class TorchBackend:
+    """Runs the PyTorch network: for training devices and CUDA."""
+
+    name = "torch"
+
+    def __init__(self, network: torch.nn.Module, device: torch.device) -> None:
+        self.device = device
+        self.network = network.to(device).eval()
+
+    @torch.no_grad()
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Logits (N x C x H x W) for a normalised batch (N x 1 x H x W)."""
+        return self.network(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+
+
+class OnnxBackend:
+    """Runs an exported model with ONNX Runtime on the CPU: the fast default for prediction."""
+
+    name = "onnx"
+
+    def __init__(self, model: str | Path | bytes, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        source = model if isinstance(model, bytes) else str(model)
+        try:
+            self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # ORT raises its own exception types for bad files
+            label = None if isinstance(model, bytes) else model
+            raise TeethsegError(label, f"not a loadable ONNX model ({str(error).splitlines()[0][:200]})") from None
+        self.metadata = self.session.get_modelmeta().custom_metadata_map
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)})[0]
+
+
+def onnx_bytes(network: torch.nn.Module, config: ModelConfig, info: dict[str, Any]) -> bytes:
+    """Export a network with a dynamic batch at its fixed input size, metadata embedded."""
+    import onnx
+
+    network = network.cpu().eval()
+    height, width = config.input_size
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # the padding check is traced once, for the fixed input size
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        _export(network, height, width, buffer)
+    proto = onnx.load_from_string(buffer.getvalue())
+    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+                "config": json.dumps(asdict(config)), "info": json.dumps(info)}
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    return proto.SerializeToString()
+
+
+def _export(network: torch.nn.Module, height: int, width: int, buffer: io.BytesIO) -> None:
+    torch.onnx.export(
+        network, (torch.zeros(1, 1, height, width),), buffer, dynamo=False, opset_version=OPSET,
+        input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+    )
+
+
+def export_onnx(model_path: str | Path, onnx_path: str | Path) -> Path:
+    """``teethseg export``: write the ONNX twin of a model file, atomically."""
+    network, config, info = load_network(model_path)
+    info = {**info, "source_sha256": file_sha256(model_path)}
+    data = onnx_bytes(network, config, info)
+    with atomic_path(onnx_path) as temporary:
+        temporary.write_bytes(data)
+    return Path(onnx_path)
+
+
+def onnx_model_config(backend: OnnxBackend, path: str | Path | None) -> tuple[ModelConfig, dict[str, Any]]:
+    """The teethseg config stored in an ONNX file, or a clear error when there is none."""
+    metadata = backend.metadata
+    if metadata.get("format") != FORMAT_NAME:
+        raise TeethsegError(path, "not a teethseg model (ONNX file without teethseg metadata)")
+    try:
+        return ModelConfig(**json.loads(metadata["config"])), json.loads(metadata.get("info", "{}"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise TeethsegError(path, f"damaged teethseg metadata in ONNX file ({error})") from None
+
+
+def onnx_twin(model_path: Path) -> OnnxBackend | None:
+    """ONNX Runtime on the ``.onnx`` file beside a model file, if it was exported from exactly that file."""
+    candidate = model_path.with_suffix(".onnx")
+    if not candidate.is_file():
+        return None
+    try:
+        backend = OnnxBackend(candidate)
+    except TeethsegError:
+        return None
+    info = json.loads(backend.metadata.get("info", "{}"))
+    return backend if info.get("source_sha256") == file_sha256(model_path) else None
+
+
+def open_backend(
+    path: str | Path, device: torch.device, backend: str = "auto", expected_sha256: str | None = None
+) -> tuple[TorchBackend | OnnxBackend, ModelConfig, dict[str, Any]]:
+    """Load a model file (``.safetensors`` or ``.onnx``) with the backend asked for.
+
+    ``auto`` picks ONNX Runtime on the CPU when the model has an ONNX twin, else PyTorch.
+    """
+    path = Path(path)
+    if backend not in ("auto", "onnx", "torch"):
+        raise TeethsegError(None, f"unknown backend '{backend}' (expected auto, onnx or torch)")
+    if path.suffix.lower() == ".onnx":
+        if backend == "torch":
+            raise TeethsegError(path, "an ONNX file runs only with --backend onnx or auto")
+        if not path.is_file():
+            raise TeethsegError(path, "model file not found")
+        onnx_backend = OnnxBackend(path)
+        config, info = onnx_model_config(onnx_backend, path)
+        return onnx_backend, config, info
+    network, config, info = load_network(path, expected_sha256)
+    if device.type == "cpu" and backend in ("auto", "onnx"):
+        twin = onnx_twin(path)
+        if twin is not None:
+            return twin, config, info
+        if backend == "onnx":
+            return OnnxBackend(onnx_bytes(network, config, info)), config, info
+    return TorchBackend(network, device), config, info

@@ -1,0 +1,101 @@
+"""From class probabilities to clean labels at the source size.
+
+The teeth mask is every pixel whose tooth probability (1 - background) passes one half, so
+a numbered model's mask does not lose pixels where two neighbouring teeth share the vote.
+Numbered teeth then get one connected region per FDI class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from teethseg.preprocess import resize_scores
+
+# Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
+MIN_BLOB_FRACTION = 0.0002
+
+
+def labels_at_size(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (uint8) and their confidence at ``size_hw``, resizing one class at a time to save memory."""
+    tooth = 1.0 - resize_scores(probabilities[:1], size_hw)[0]
+    foreground = tooth > 0.5
+    if probabilities.shape[0] == 2:
+        return foreground.astype(np.uint8), np.where(foreground, tooth, 1.0 - tooth).astype(np.float32)
+    labels, best = tooth_classes(probabilities, size_hw)
+    labels[~foreground] = 0
+    return labels, np.where(foreground, best, 1.0 - tooth).astype(np.float32)
+
+
+def tooth_classes(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The most likely tooth class (ignoring background) at every pixel, and its probability."""
+    best = np.zeros(size_hw, dtype=np.float32)
+    labels = np.zeros(size_hw, dtype=np.uint8)
+    for c in range(1, probabilities.shape[0]):
+        channel = resize_scores(probabilities[c : c + 1], size_hw)[0]
+        better = channel > best
+        labels[better] = c
+        best = np.where(better, channel, best)
+    return labels, best
+
+
+def remove_small_blobs(labels: np.ndarray, min_area: int) -> np.ndarray:
+    """Set connected foreground regions smaller than ``min_area`` pixels to background."""
+    regions, count = ndimage.label(labels > 0)
+    if count == 0:
+        return labels
+    small = np.bincount(regions.ravel()) < min_area
+    small[0] = False
+    cleaned = labels.copy()
+    cleaned[small[regions]] = 0
+    return cleaned
+
+
+def one_region_per_tooth(labels: np.ndarray) -> np.ndarray:
+    """Keep the largest region of each tooth class; give other fragments to the tooth they touch, else drop them.
+
+    Fragments are handled after every class is reduced to its main region, so a fragment joins
+    a real tooth and no FDI number is left on two regions. Work stays inside each fragment's
+    bounding box, so large radiographs need little memory.
+    """
+    cleaned = labels.copy()
+    fragments: list[tuple[tuple[slice, ...], np.ndarray]] = []
+    for c in np.unique(labels):
+        if c == 0:
+            continue
+        regions, count = ndimage.label(labels == c)
+        if count < 2:
+            continue
+        keep = int(np.bincount(regions.ravel())[1:].argmax()) + 1
+        for r, box in enumerate(ndimage.find_objects(regions), start=1):
+            if r == keep or box is None:
+                continue
+            box = tuple(slice(max(b.start - 2, 0), b.stop + 2) for b in box)
+            pixels = regions[box] == r
+            cleaned[box][pixels] = 0
+            fragments.append((box, pixels))
+    for box, pixels in sorted(fragments, key=lambda f: -int(f[1].sum())):
+        ring = ndimage.binary_dilation(pixels, iterations=2) & ~pixels
+        neighbours = cleaned[box][ring]
+        neighbours = neighbours[neighbours > 0]
+        if neighbours.size:
+            cleaned[box][pixels] = np.bincount(neighbours).argmax()
+    return cleaned
+
+
+def postprocess(
+    probabilities: np.ndarray, size_hw: tuple[int, int], numbering: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities at model size -> clean labels and confidence at the source size.
+
+    With ``numbering`` (a numbered model's probabilities), the mask comes from
+    ``probabilities`` and each tooth pixel takes its number from ``numbering``.
+    """
+    labels, confidence = labels_at_size(probabilities, size_hw)
+    labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
+    if numbering is not None:
+        numbers, confidence = tooth_classes(numbering, size_hw)
+        labels = np.where(labels > 0, numbers, 0).astype(np.uint8)
+    if numbering is not None or probabilities.shape[0] > 2:
+        labels = one_region_per_tooth(labels)
+    return labels, confidence

@@ -1,0 +1,48 @@
+import numpy as np
+
+from teethseg.postprocess import labels_at_size, one_region_per_tooth, postprocess, remove_small_blobs
+
+
+def test_binary_labels_threshold_tooth_probability():
+    probabilities = np.zeros((2, 4, 4), np.float32)
+    probabilities[1, :2] = 0.8
+    probabilities[0] = 1 - probabilities[1]
+    labels, confidence = labels_at_size(probabilities, (8, 8))
+    assert labels.shape == (8, 8) and labels[:3].all() and not labels[5:].any()
+    assert confidence.min() >= 0.5
+
+
+def test_split_vote_between_teeth_stays_tooth():
+    probabilities = np.zeros((3, 2, 2), np.float32)
+    probabilities[:, 0, 0] = [0.4, 0.3, 0.3]  # background wins the arg-max, teeth win the mask
+    probabilities[:, 1, 1] = [0.9, 0.05, 0.05]
+    probabilities[:, 0, 1] = [0.1, 0.2, 0.7]
+    probabilities[:, 1, 0] = [0.6, 0.3, 0.1]
+    labels, _ = labels_at_size(probabilities, (2, 2))
+    assert labels[0, 0] in (1, 2) and labels[0, 1] == 2 and labels[1, 1] == 0 and labels[1, 0] == 0
+
+
+def test_one_region_per_tooth_merges_touching_and_drops_isolated_fragments():
+    labels = np.zeros((20, 30), np.uint8)
+    labels[2:12, 2:8] = 5  # tooth 5, main region
+    labels[2:12, 8:14] = 6  # tooth 6
+    labels[4:6, 14:16] = 5  # fragment of 5 touching 6 -> becomes 6
+    labels[15:18, 25:28] = 5  # isolated fragment of 5 -> dropped
+    cleaned = one_region_per_tooth(labels)
+    assert (cleaned[2:12, 2:8] == 5).all()
+    assert (cleaned[4:6, 14:16] == 6).all()
+    assert not cleaned[15:18, 25:28].any()
+    for c in (5, 6):
+        from scipy import ndimage
+
+        assert ndimage.label(cleaned == c)[1] == 1
+
+
+def test_small_blobs_go_and_postprocess_keeps_size():
+    labels = np.zeros((10, 10), np.uint8)
+    labels[0, 0] = 1
+    labels[3:8, 3:8] = 1
+    assert remove_small_blobs(labels, 4).sum() == 25
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(33), size=(16, 16)).transpose(2, 0, 1).astype(np.float32)
+    labels, confidence = postprocess(probabilities, (37, 41))
+    assert labels.shape == confidence.shape == (37, 41) and labels.max() <= 32

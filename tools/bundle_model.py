@@ -1,0 +1,56 @@
+"""Copy trained models into the package as the bundled default, with ONNX twins and a checksum card.
+
+Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors]
+Writes src/teethseg/weights/{teethseg-default,teethseg-numbering}.{safetensors,onnx} and default.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from teethseg.export import export_onnx
+from teethseg.model import file_sha256, read_model_metadata
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"
+
+
+def bundle(source: Path, name: str) -> dict[str, Any]:
+    """Copy one model and export its ONNX twin; return its card entry."""
+    config, info = read_model_metadata(source)
+    target = WEIGHTS / f"{name}.safetensors"
+    shutil.copyfile(source, target)
+    twin = export_onnx(target, target.with_suffix(".onnx"))
+    return {
+        "name": name,
+        "file": target.name,
+        "sha256": file_sha256(target),
+        "onnx_file": twin.name,
+        "onnx_sha256": file_sha256(twin),
+        "size_bytes": target.stat().st_size + twin.stat().st_size,
+        "classes": len(config.class_names),
+        "input_size": config.input_size,
+        "training": info,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, help="the trained binary teeth model")
+    parser.add_argument("--numbering", type=Path, default=None, help="a trained numbered model that names the teeth")
+    args = parser.parse_args()
+    for old in WEIGHTS.glob("teethseg-*"):
+        old.unlink()
+    card = bundle(args.model, "teethseg-default")
+    if args.numbering:
+        card["numbering"] = bundle(args.numbering, "teethseg-numbering")
+    (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
+    total = card["size_bytes"] + (card["numbering"]["size_bytes"] if args.numbering else 0)
+    print(f"bundled into {WEIGHTS}: {total / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
