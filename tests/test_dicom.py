@@ -1,10 +1,12 @@
 """DICOM radiographs built here with pydicom: display chain, metadata, compression, hostile files."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     JPEG2000Lossless,
@@ -225,3 +227,28 @@ def test_predict_on_dicom_files(tmp_path, model_file, capsys):
         assert image_size(out / f"{stem}_mask.png") == (110, 70)
         assert (out / f"{stem}.json").is_file()
     assert not any(p.name.startswith("report") for p in out.iterdir())
+
+
+def test_predict_json_records_dicom_facts_and_areas_in_mm2(tmp_path, model_file):
+    image, _ = synthetic_pair(4, (70, 110))
+    write_dicom(tmp_path / "x.dcm", image, SOPInstanceUID="1.2.3.4.5", PixelSpacing=[0.1, 0.2])
+    assert main(["predict", str(tmp_path / "x.dcm"), "--model", str(model_file), "--out", str(tmp_path / "o")]) == 0
+    record = json.loads((tmp_path / "o" / "x.json").read_text())
+    assert record["dicom"]["sop_instance_uid"] == "1.2.3.4.5"
+    assert record["dicom"]["pixel_spacing_mm"] == [0.1, 0.2]
+    assert record["teeth"]
+    for tooth in record["teeth"]:
+        assert tooth["area_mm2"] == pytest.approx(tooth["area_px"] * 0.02, abs=1e-3)
+
+
+def test_predict_writes_one_mask_per_frame_and_resumes(tmp_path, model_file, capsys):
+    frames = [Image.fromarray(synthetic_pair(seed, (60, 90))[0]) for seed in range(3)]
+    frames[0].save(tmp_path / "stack.tif", save_all=True, append_images=frames[1:])
+    out = tmp_path / "o"
+    assert main(["predict", str(tmp_path / "stack.tif"), "--model", str(model_file), "--out", str(out)]) == 0
+    for i in range(3):
+        assert image_size(out / f"stack_frame{i:03d}_mask.png") == (90, 60)
+        assert json.loads((out / f"stack_frame{i:03d}.json").read_text())["frame"] == i
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "stack.tif"), "--model", str(model_file), "--out", str(out), "--skip-existing"]) == 0
+    assert "skipping 1 images already done" in capsys.readouterr().out

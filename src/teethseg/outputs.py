@@ -9,6 +9,7 @@ the exit code is non-zero when any input failed.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +23,8 @@ from tqdm import tqdm
 
 from teethseg.api import load_model
 from teethseg.errors import TeethsegError
-from teethseg.io import is_image_file, read_image, write_json, write_png
+from teethseg.dicom import with_areas_mm2
+from teethseg.io import is_image_file, read_frames_with_info, write_json, write_png
 from teethseg.predict import Result
 from teethseg.report import numbered_overlay, overlay
 
@@ -89,8 +91,40 @@ def prefetch(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Iterab
         yield pending.popleft()
 
 
-def _read(job: tuple[Path, str]) -> np.ndarray:
-    return read_image(job[0])
+def outputs_complete(out_dir: Path, stem: str) -> bool:
+    """True when an input's JSON (written last) exists, for every frame of a multi-frame input."""
+    if (out_dir / f"{stem}.json").is_file():
+        return True
+    first = out_dir / f"{stem}_frame000.json"
+    if not first.is_file():
+        return False
+    try:
+        frames = int(json.loads(first.read_text()).get("frames", 0))
+    except (ValueError, OSError, AttributeError):
+        return False
+    return frames > 0 and all((out_dir / f"{stem}_frame{i:03d}.json").is_file() for i in range(frames))
+
+
+def _read(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
+    """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
+    frames, info = read_frames_with_info(job[0])
+    items = []
+    for i, frame in enumerate(frames):
+        extra: dict[str, Any] = {"dicom": info} if info else {}
+        stem = job[1]
+        if len(frames) > 1:
+            stem = f"{job[1]}_frame{i:03d}"
+            extra.update(frame=i, frames=len(frames))
+        items.append((stem, frame, extra))
+    return items
+
+
+def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
+    """Attach DICOM facts and areas in mm² (when the pixel spacing is known) to a result."""
+    result.extra.update(extra)
+    if "dicom" in extra:
+        result.teeth = with_areas_mm2(result.teeth, extra["dicom"])
+    return result
 
 
 def predict_command(
@@ -107,7 +141,7 @@ def predict_command(
         raise TeethsegError(None, "no input given: pass image files or folders, or --sample")
     out_dir = Path(out)
     jobs = list(zip(files, unique_stems(files)))
-    skipped = [job for job in jobs if skip_existing and (out_dir / f"{job[1]}.json").is_file()]
+    skipped = [job for job in jobs if skip_existing and outputs_complete(out_dir, job[1])]
     jobs = [job for job in jobs if job not in skipped]
     if skipped:
         print(f"skipping {len(skipped)} images already done in {out_dir}")
@@ -138,19 +172,24 @@ def _run(jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size
                        f"{result.summary()['teeth_count_kind']} -> {out_dir}/ {names}")
 
     with ThreadPoolExecutor(2) as readers, ThreadPoolExecutor(1) as writer:
-        batch: list[tuple[Path, str, np.ndarray]] = []
+        batch: list[tuple[Path, str, np.ndarray, dict[str, Any]]] = []
         for index, (job, future) in enumerate(prefetch(readers, _read, jobs, 2 * batch_size)):
             try:
-                batch.append((*job, future.result()))
+                frames = future.result()
             except TeethsegError as error:
                 problems.append(str(error))
                 tqdm.write(f"teethseg: error: {error}", file=sys.stderr)
                 bar.update(1)
-            if batch and (len(batch) == batch_size or index == len(jobs) - 1):
-                results = segmenter.predict_batch([b[2] for b in batch], [str(b[0]) for b in batch])
-                for (path, stem, _), result in zip(batch, results):
+                frames = []
+            if len(frames) > 1:
+                bar.total += len(frames) - 1
+            batch.extend((job[0], stem, frame, extra) for stem, frame, extra in frames)
+            while batch and (len(batch) >= batch_size or index == len(jobs) - 1):
+                chunk, batch = batch[:batch_size], batch[batch_size:]
+                results = segmenter.predict_batch([c[2] for c in chunk], [str(c[0]) for c in chunk])
+                for (path, stem, _, extra), result in zip(chunk, results):
+                    result = _finish_result(result, extra)
                     writes.append((path, stem, result, writer.submit(write_result, result, out_dir, stem)))
-                batch = []
                 finish(limit=batch_size)
         finish(limit=0)
     bar.close()
