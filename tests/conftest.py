@@ -80,5 +80,14 @@ def tiny_config(**overrides) -> TrainConfig:
 
 
 @pytest.fixture
-def images_masks(tmp_path: Path) -> Path:
-    return write_images_masks(tmp_path / "data")
+def model_file(tmp_path: Path) -> Path:
+    """An untrained tiny model saved in the teethseg model format."""
+    import torch
+
+    from teethseg.model import build_network, save_model
+
+    config = tiny_config().model
+    torch.manual_seed(0)
+    path = tmp_path / "m.safetensors"
+    save_model(path, build_network(config), config)
+    return path

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
@@ -17,11 +16,9 @@ from pydicom.uid import (
 )
 
 from teethseg.cli import main
-from teethseg.config import ModelConfig
 from teethseg.dicom import apply_window, with_areas_mm2
 from teethseg.errors import TeethsegError
 from teethseg.io import image_size, is_image_file, read_frames, read_frames_with_info, read_image, read_image_with_info
-from teethseg.model import build_network, save_model
 from tests.conftest import synthetic_pair
 
 
@@ -200,15 +197,6 @@ def test_hostile_dicom_is_one_clear_line(tmp_path, make, message):
         with pytest.raises(TeethsegError, match=message) as error:
             reader(path)
         assert str(path) in str(error.value) and "\n" not in str(error.value)
-
-
-@pytest.fixture
-def model_file(tmp_path):
-    config = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96])
-    torch.manual_seed(0)
-    path = tmp_path / "m.safetensors"
-    save_model(path, build_network(config), config)
-    return path
 
 
 def test_predict_on_dicom_files(tmp_path, model_file, capsys):

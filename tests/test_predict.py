@@ -2,12 +2,10 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
-from teethseg.model import build_network, save_model
 from teethseg.outputs import write_result
 from teethseg.predict import Segmenter, choose_device
 from teethseg.postprocess import remove_small_blobs
@@ -15,12 +13,8 @@ from teethseg.teeth import tooth_records
 
 
 @pytest.fixture
-def segmenter(tmp_path):
-    config = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96])
-    torch.manual_seed(0)
-    path = tmp_path / "m.safetensors"
-    save_model(path, build_network(config), config)
-    return Segmenter.from_file(path, device="cpu")
+def segmenter(model_file):
+    return Segmenter.from_file(model_file, device="cpu")
 
 
 @pytest.mark.parametrize("shape", [(64, 96), (150, 333), (31, 17), (40, 50, 3)])

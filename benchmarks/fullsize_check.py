@@ -1,0 +1,72 @@
+"""How the model does on full-size panoramics with other exposures, made from the val split.
+
+Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
+
+UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
+3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
+the exposure and quality changes one sees between clinics, then scores the masks at full size
+against the ground truth stretched the same way. Prints mean binary Dice per condition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from teethseg import load_model
+from teethseg.io import read_image, read_mask
+from teethseg.metrics import compute_binary_scores
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ufba425"
+FULL_SIZE = (1450, 2900)  # height, width
+
+
+def conditions(rng: np.random.Generator) -> dict[str, callable]:
+    """Each maps a full-size grey image in [0, 1] to a changed one."""
+    def clahe(x):
+        return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply((x * 255).astype(np.uint8)) / 255.0
+
+    return {
+        "as published (512x512)": None,
+        "full size 2900x1450": lambda x: x,
+        "dark (gamma 1.8)": lambda x: x ** 1.8,
+        "bright (gamma 0.55)": lambda x: x ** 0.55,
+        "low contrast (x0.5)": lambda x: 0.25 + 0.5 * x,
+        "strong CLAHE": clahe,
+        "noise (sigma 0.04)": lambda x: np.clip(x + rng.normal(0, 0.04, x.shape), 0, 1),
+        "blur (sigma 3 px)": lambda x: cv2.GaussianBlur(x, (0, 0), 3),
+        "12-bit scaled into 16 bit": lambda x: np.round(x * 4095) / 65535,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--images", type=int, default=20)
+    args = parser.parse_args()
+    segmenter = load_model(args.model)
+    ids = json.loads((SHARED / "splits.json").read_text())["val"][: args.images]
+    scores: dict[str, list[float]] = {}
+    for n, key in enumerate(ids):
+        image = read_image(SHARED / "images" / f"{key}.jpg")
+        truth = read_mask(SHARED / "masks" / f"{key}.png") > 0
+        big = cv2.resize(image, FULL_SIZE[::-1], interpolation=cv2.INTER_CUBIC).clip(0, 1).astype(np.float32)
+        big_truth = cv2.resize(truth.astype(np.uint8), FULL_SIZE[::-1], interpolation=cv2.INTER_NEAREST) > 0
+        for name, change in conditions(np.random.default_rng(n)).items():
+            if change is None:
+                result, target = segmenter.predict(image), truth
+            else:
+                result, target = segmenter.predict(np.asarray(change(big), dtype=np.float32)), big_truth
+            scores.setdefault(name, []).append(compute_binary_scores(result.mask, target)["dice"])
+    print(f"model {segmenter.name}, {len(ids)} val images")
+    print(f"{'condition':32} {'mean Dice':>10} {'worst':>8}")
+    for name, values in scores.items():
+        print(f"{name:32} {np.mean(values):10.4f} {np.min(values):8.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Speed and memory of teethseg against the seed project's U-Net, measured in one run.
+
+Usage: .venv/bin/python benchmarks/speed.py [--images DIR] [--repeats N]
+
+Every measurement runs in its own subprocess so that peak resident memory is its own.
+Prints per-image median latency of the model call, images/second, peak memory, and the
+ratios to the seed U-Net (1); then the whole `teethseg predict` process on 12 images against
+a seed-style prediction script on the same 12 images; then peak memory of `teethseg predict`
+on a 3300x1500 panoramic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "ufba425"
+PYTHON = sys.executable
+TEETHSEG = str(Path(PYTHON).with_name("teethseg"))
+
+
+def pick_images(folder: Path | None, count: int, workdir: Path) -> list[Path]:
+    """12 radiographs: from --images, else the shared val split, else synthetic ones."""
+    if folder is None and SHARED.is_dir():
+        ids = json.loads((SHARED / "splits.json").read_text())["val"][:count]
+        return [SHARED / "images" / f"{i}.jpg" for i in ids]
+    if folder is not None:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png"))[:count]
+    from PIL import Image
+
+    paths = []
+    for i in range(count):
+        image = np.random.default_rng(i).integers(0, 255, (512, 512), dtype=np.uint8)
+        paths.append(workdir / f"synthetic{i}.png")
+        Image.fromarray(image).save(paths[-1])
+    return paths
+
+
+# ---- measurements, each run in a subprocess: python speed.py --measure KIND ...
+
+
+def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
+    """Median latency of the network call alone (plus its own preprocessing) on 512x512 inputs."""
+    import torch
+
+    from teethseg import load_model
+    from teethseg.io import read_image
+    from teethseg.preprocess import prepare_input
+
+    grey = [read_image(p) for p in images]
+    if kind == "seed":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from seed_unet import SeedUNet
+
+        network = SeedUNet().eval()
+        inputs = [torch.from_numpy(np.repeat(prepare_input(g, [512, 512], "unit")[None], 3, 0))[None] for g in grey]
+
+        def call(x):
+            with torch.no_grad():
+                return torch.sigmoid(network(x))
+    else:
+        segmenter = load_model(backend=kind)
+        inputs = grey
+
+        def call(x):
+            probabilities = segmenter.scores([x])
+            if segmenter.numbering:
+                segmenter.numbering.scores([x])
+            return probabilities
+    call(inputs[0])
+    times = []
+    for _ in range(repeats):
+        for x in inputs:
+            start = time.perf_counter()
+            call(x)
+            times.append(time.perf_counter() - start)
+    return {"median_ms": 1000 * statistics.median(times), "images_per_s": 1 / statistics.median(times),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def seed_predict(images: list[str], out: str) -> None:
+    """What the seed project did per image: open, resize to 512, 3 channels, U-Net, threshold, save."""
+    import torch
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from seed_unet import SeedUNet
+
+    network = SeedUNet().eval()
+    for path in images:
+        image = Image.open(path).convert("RGB")
+        x = torch.from_numpy(np.asarray(image.resize((512, 512)), dtype=np.float32) / 255).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            mask = (torch.sigmoid(network(x))[0, 0] > 0.5).numpy().astype(np.uint8) * 255
+        Image.fromarray(mask).resize(image.size, Image.NEAREST).save(Path(out) / f"{Path(path).stem}_mask.png")
+
+
+def run_measure(args: list[str]) -> dict:
+    output = subprocess.run([PYTHON, __file__, "--measure", *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+PEAK_OF_CHILD = (
+    "import resource, subprocess, sys, time; start = time.perf_counter(); "
+    "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+    "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def timed_process(command: list[str]) -> tuple[float, float]:
+    """Wall time and peak resident memory (MB) of a whole command, measured by a wrapper process."""
+    output = subprocess.run([PYTHON, "-c", PEAK_OF_CHILD, *command], check=True, capture_output=True, text=True).stdout
+    seconds, peak_kb = output.split()
+    return float(seconds), float(peak_kb) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        kind, *rest = args.measure
+        if kind == "seed-predict":
+            seed_predict(rest[1:], rest[0])
+            return
+        print(json.dumps(measure_model_call(kind, rest, args.repeats)))
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="teethseg-bench-"))
+    images = [str(p) for p in pick_images(args.images, 12, workdir)]
+    import onnxruntime
+    import torch
+
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+          f"python {platform.python_version()}, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}")
+    print(f"images: {len(images)} from {Path(images[0]).parent}")
+    rows = [("(1) seed U-Net, PyTorch, 512x512", run_measure(["seed", *images]))]
+    rows.append(("(2) teethseg default, torch backend", run_measure(["torch", *images])))
+    rows.append(("(3) teethseg default, ONNX Runtime", run_measure(["onnx", *images])))
+    reference = rows[0][1]["median_ms"]
+    print(f"\n{'model call per image':42} {'median ms':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs (1)':>16}")
+    for name, row in rows:
+        print(f"{name:42} {row['median_ms']:10.1f} {row['images_per_s']:9.1f} {row['peak_rss_mb']:8.0f} "
+              f"{reference / row['median_ms']:15.1f}x")
+
+    seed_out, ours_out = workdir / "seed-out", workdir / "ours-out"
+    seed_out.mkdir()
+    seed_time, seed_peak = timed_process([PYTHON, __file__, "--measure", "seed-predict", str(seed_out), *images])
+    ours_time, ours_peak = timed_process([TEETHSEG, "predict", *images, "--out", str(ours_out)])
+    print(f"\n{'whole process, 12 images':42} {'seconds':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs seed':>16}")
+    print(f"{'seed-style predict script':42} {seed_time:10.2f} {12 / seed_time:9.2f} {seed_peak:8.0f} {1.0:15.1f}x")
+    print(f"{'teethseg predict':42} {ours_time:10.2f} {12 / ours_time:9.2f} {ours_peak:8.0f} {seed_time / ours_time:15.1f}x")
+
+    from PIL import Image
+
+    big = workdir / "panoramic-3300x1500.png"
+    Image.open(images[0]).convert("L").resize((3300, 1500), Image.BICUBIC).save(big)
+    big_time, big_peak = timed_process([TEETHSEG, "predict", str(big), "--out", str(workdir / "big-out")])
+    print(f"\nteethseg predict on one 3300x1500 panoramic: {big_time:.2f} s, peak resident memory {big_peak:.0f} MB")
+    shutil.rmtree(workdir)
+
+
+if __name__ == "__main__":
+    main()
