@@ -172,3 +172,11 @@ def test_numbered_training_evaluation_and_prediction(tmp_path, capsys):
     assert "mean per-tooth Dice" in capsys.readouterr().out
     assert main(["predict", str(data / "images" / "n0.png"), "--model", model_path, "--out", str(tmp_path / "p")]) == 0
     assert (tmp_path / "p" / "n0_teeth.png").is_file()
+
+
+def test_resume_without_checkpoint_or_with_other_epochs_is_refused(trained, tmp_path, capsys):
+    _, data, run = trained
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "none"), "--resume"]) == 2
+    assert "no checkpoint to resume from" in capsys.readouterr().err
+    assert main(["train", "--data", str(data), "--out", str(run), "--resume", "--epochs", "5"]) == 2
+    assert "--epochs cannot change on --resume" in capsys.readouterr().err

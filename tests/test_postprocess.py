@@ -46,3 +46,12 @@ def test_small_blobs_go_and_postprocess_keeps_size():
     probabilities = np.random.default_rng(0).dirichlet(np.ones(33), size=(16, 16)).transpose(2, 0, 1).astype(np.float32)
     labels, confidence = postprocess(probabilities, (37, 41))
     assert labels.shape == confidence.shape == (37, 41) and labels.max() <= 32
+
+
+def test_a_sliver_too_small_to_be_a_tooth_joins_its_neighbour():
+    labels = np.zeros((20, 30), np.uint8)
+    labels[2:12, 2:10] = 3
+    labels[2:4, 10:12] = 7  # the only region of class 7, 4 px
+    assert (one_region_per_tooth(labels)[2:4, 10:12] == 7).all()
+    cleaned = one_region_per_tooth(labels, min_tooth_area=10)
+    assert (cleaned[2:4, 10:12] == 3).all() and 7 not in cleaned

@@ -14,6 +14,9 @@ from teethseg.preprocess import resize_scores
 
 # Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
 MIN_BLOB_FRACTION = 0.0002
+# A numbered region smaller than this is a sliver of a neighbour, not a tooth of its own
+# (131 px at 512x512, where a tooth of the shared data covers about 1,600 px).
+MIN_TOOTH_FRACTION = 0.0005
 
 
 def labels_at_size(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -51,11 +54,12 @@ def remove_small_blobs(labels: np.ndarray, min_area: int) -> np.ndarray:
     return cleaned
 
 
-def one_region_per_tooth(labels: np.ndarray) -> np.ndarray:
+def one_region_per_tooth(labels: np.ndarray, min_tooth_area: int = 0) -> np.ndarray:
     """Keep the largest region of each tooth class; give other fragments to the tooth they touch, else drop them.
 
     Fragments are handled after every class is reduced to its main region, so a fragment joins
-    a real tooth and no FDI number is left on two regions. Work stays inside each fragment's
+    a real tooth and no FDI number is left on two regions. A main region under
+    ``min_tooth_area`` pixels is treated as a fragment too. Work stays inside each fragment's
     bounding box, so large radiographs need little memory.
     """
     cleaned = labels.copy()
@@ -64,9 +68,10 @@ def one_region_per_tooth(labels: np.ndarray) -> np.ndarray:
         if c == 0:
             continue
         regions, count = ndimage.label(labels == c)
-        if count < 2:
-            continue
-        keep = int(np.bincount(regions.ravel())[1:].argmax()) + 1
+        areas = np.bincount(regions.ravel())
+        keep = int(areas[1:].argmax()) + 1
+        if areas[keep] < min_tooth_area:
+            keep = 0
         for r, box in enumerate(ndimage.find_objects(regions), start=1):
             if r == keep or box is None:
                 continue
@@ -97,5 +102,5 @@ def postprocess(
         numbers, confidence = tooth_classes(numbering, size_hw)
         labels = np.where(labels > 0, numbers, 0).astype(np.uint8)
     if numbering is not None or probabilities.shape[0] > 2:
-        labels = one_region_per_tooth(labels)
+        labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
     return labels, confidence

@@ -97,6 +97,8 @@ def train(
         if not checkpoint_path.is_file():
             raise TeethsegError(checkpoint_path, "no checkpoint to resume from")
         config = load_config(run / "config.yaml")
+        if epochs is not None and epochs != config.epochs:
+            raise TeethsegError(run, f"--epochs cannot change on --resume (the run's schedule is {config.epochs} epochs)")
     else:
         if checkpoint_path.exists():
             raise TeethsegError(run, "already holds a run; use --resume to continue it or choose another --out")

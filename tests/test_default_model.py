@@ -1,0 +1,74 @@
+"""The bundled default model: loads offline and checked, and finds and numbers teeth on the samples."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import teethseg
+from teethseg.api import default_card, weights_folder
+from teethseg.cli import main
+from teethseg.errors import TeethsegError
+from teethseg.io import read_mask
+from teethseg.metrics import compute_binary_scores, per_class_dice
+from teethseg.outputs import sample_paths
+from teethseg.predict import Segmenter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return teethseg.load_model(device="cpu")
+
+
+def test_card_describes_a_small_checked_model():
+    card = default_card()
+    total = card["size_bytes"] + card.get("numbering", {}).get("size_bytes", 0)
+    assert total <= 20_000_000
+    assert (weights_folder() / card["file"]).is_file() and len(card["sha256"]) == 64
+
+
+def test_samples_are_segmented_and_numbered(segmenter):
+    assert segmenter.backend_name == "onnx"
+    names = segmenter.class_names
+    for sample in sample_paths():
+        result = segmenter.predict(sample)
+        truth = read_mask(FIXTURES / f"{sample.stem}.png")
+        # A regression guard well below the measured val scores (see the model card).
+        assert compute_binary_scores(result.mask, truth > 0)["dice"] > 0.85
+        if result.numbered:
+            truth_names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
+            truth_in_model = np.array([names.index(n) for n in truth_names], np.uint8)[truth]
+            assert np.mean(list(per_class_dice(result.labels, truth_in_model, len(names)).values())) > 0.6
+            fdi = [tooth["fdi"] for tooth in result.teeth]
+            assert len(fdi) == len(set(fdi))
+
+
+def test_torch_and_onnx_agree_on_the_default_model(segmenter):
+    torch_segmenter = teethseg.load_model(device="cpu", backend="torch")
+    assert torch_segmenter.backend_name == "torch"
+    for sample in sample_paths():
+        assert (torch_segmenter.predict(sample).labels == segmenter.predict(sample).labels).mean() >= 0.999
+
+
+def test_corrupted_bundled_weights_are_refused(tmp_path):
+    card = default_card()
+    copy = tmp_path / card["file"]
+    shutil.copyfile(weights_folder() / card["file"], copy)
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0x55
+    copy.write_bytes(bytes(data))
+    with pytest.raises(TeethsegError, match="corrupted"):
+        Segmenter.from_file(copy, device="cpu", expected_sha256=card["sha256"])
+
+
+def test_predict_sample_with_no_flags(tmp_path, capsys):
+    assert main(["predict", "--sample", "--out", str(tmp_path)]) == 0
+    for sample in sample_paths():
+        record = json.loads((tmp_path / f"{sample.stem}.json").read_text())
+        assert record["width"] == 512 and record["teeth_count"] > 0
+        assert (tmp_path / f"{sample.stem}_mask.png").is_file()
+    assert "written to" in capsys.readouterr().out
