@@ -108,3 +108,14 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
     write_png(target, np.zeros((3, 3), np.uint8))
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        write_png(tmp_path / "m.png", np.zeros((2, 2), np.uint8))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.png").stat().st_mode & 0o777 == 0o644

@@ -39,6 +39,19 @@ def test_model_file_round_trip(tmp_path):
     assert read_model_metadata(path)[0].input_size == [64, 96]
 
 
+def test_half_precision_file_is_half_the_size_and_predicts_the_same(tmp_path):
+    torch.manual_seed(0)
+    network = build_network(SMALL).eval()
+    save_model(tmp_path / "full.safetensors", network, SMALL)
+    save_model(tmp_path / "half.safetensors", network, SMALL, half=True)
+    assert (tmp_path / "half.safetensors").stat().st_size < 0.7 * (tmp_path / "full.safetensors").stat().st_size
+    loaded, _, _ = load_network(tmp_path / "half.safetensors")
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = torch.randn(1, 1, 64, 96)
+    with torch.no_grad():
+        assert torch.allclose(network(x), loaded(x), atol=1e-2)
+
+
 def test_files_that_are_not_our_models_are_refused(tmp_path):
     text = tmp_path / "notes.safetensors"
     text.write_text("definitely not weights")

@@ -1,5 +1,8 @@
 """Copy trained models into the package as the bundled default, with ONNX twins and a checksum card.
 
+Weights are stored as float16 (exported to ONNX from the same, widened weights) so that both
+models and their ONNX twins stay under 20 MB.
+
 Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors]
 Writes src/teethseg/weights/{teethseg-default,teethseg-numbering}.{safetensors,onnx} and default.json.
 """
@@ -8,21 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from teethseg.export import export_onnx
-from teethseg.model import file_sha256, read_model_metadata
+from teethseg.model import file_sha256, load_network, save_model
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"
 
 
 def bundle(source: Path, name: str) -> dict[str, Any]:
     """Copy one model and export its ONNX twin; return its card entry."""
-    config, info = read_model_metadata(source)
+    network, config, info = load_network(source)
     target = WEIGHTS / f"{name}.safetensors"
-    shutil.copyfile(source, target)
+    save_model(target, network, config, info, half=True)
     twin = export_onnx(target, target.with_suffix(".onnx"))
     return {
         "name": name,

@@ -63,8 +63,14 @@ def build_network(config: ModelConfig) -> SegmentationNet:
     return SegmentationNet(config)
 
 
-def save_model(path: str | Path, network: nn.Module, config: ModelConfig, info: dict[str, Any] | None = None) -> None:
-    """Write weights plus config (and facts such as metrics) as one safetensors file, atomically."""
+def save_model(
+    path: str | Path, network: nn.Module, config: ModelConfig, info: dict[str, Any] | None = None, half: bool = False
+) -> None:
+    """Write weights plus config (and facts such as metrics) as one safetensors file, atomically.
+
+    ``half`` stores floating-point weights as float16 (half the size, for the bundled model);
+    they are widened back to float32 when loaded.
+    """
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -72,6 +78,8 @@ def save_model(path: str | Path, network: nn.Module, config: ModelConfig, info: 
         "info": json.dumps(info or {}),
     }
     tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     with atomic_path(path) as temporary:
         save_file(tensors, str(temporary), metadata=metadata)
 
