@@ -72,3 +72,16 @@ def test_predict_sample_with_no_flags(tmp_path, capsys):
         assert record["width"] == 512 and record["teeth_count"] > 0
         assert (tmp_path / f"{sample.stem}_mask.png").is_file()
     assert "written to" in capsys.readouterr().out
+
+
+def test_cpu_prediction_through_onnx_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, teethseg; from teethseg.outputs import sample_paths; "
+        "seg = teethseg.load_model(device='cpu'); seg.predict(sample_paths()[0]); "
+        "print(seg.backend_name, 'torch' in sys.modules, 'monai' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert output == ["onnx", "False", "False"]

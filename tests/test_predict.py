@@ -7,7 +7,8 @@ from PIL import Image
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.outputs import write_result
-from teethseg.predict import Segmenter, choose_device
+from teethseg.device import choose_device
+from teethseg.predict import Segmenter
 from teethseg.postprocess import remove_small_blobs
 from teethseg.teeth import tooth_records
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
-from teethseg.model import FORMAT_NAME, FORMAT_VERSION, file_sha256, load_network
+from teethseg.device import choose_device, wants_cuda
+from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata
 
 OPSET = 17
 
@@ -30,14 +30,16 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, network: torch.nn.Module, device: torch.device) -> None:
+    def __init__(self, network: Any, device: Any) -> None:
         self.device = device
         self.network = network.to(device).eval()
 
-    @torch.no_grad()
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Logits (N x C x H x W) for a normalised batch (N x 1 x H x W)."""
-        return self.network(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+        import torch
+
+        with torch.no_grad():
+            return self.network(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
 
 
 class OnnxBackend:
@@ -64,9 +66,10 @@ class OnnxBackend:
         return self.session.run(None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)})[0]
 
 
-def onnx_bytes(network: torch.nn.Module, config: ModelConfig, info: dict[str, Any]) -> bytes:
+def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any]) -> bytes:
     """Export a network with a dynamic batch at its fixed input size, metadata embedded."""
     import onnx
+    import torch
 
     network = network.cpu().eval()
     height, width = config.input_size
@@ -83,7 +86,9 @@ def onnx_bytes(network: torch.nn.Module, config: ModelConfig, info: dict[str, An
     return proto.SerializeToString()
 
 
-def _export(network: torch.nn.Module, height: int, width: int, buffer: io.BytesIO) -> None:
+def _export(network: Any, height: int, width: int, buffer: io.BytesIO) -> None:
+    import torch
+
     torch.onnx.export(
         network, (torch.zeros(1, 1, height, width),), buffer, dynamo=False, opset_version=OPSET,
         input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
@@ -92,6 +97,8 @@ def _export(network: torch.nn.Module, height: int, width: int, buffer: io.BytesI
 
 def export_onnx(model_path: str | Path, onnx_path: str | Path) -> Path:
     """``teethseg export``: write the ONNX twin of a model file, atomically."""
+    from teethseg.model import load_network
+
     network, config, info = load_network(model_path)
     info = {**info, "source_sha256": file_sha256(model_path)}
     data = onnx_bytes(network, config, info)
@@ -125,11 +132,12 @@ def onnx_twin(model_path: Path) -> OnnxBackend | None:
 
 
 def open_backend(
-    path: str | Path, device: torch.device, backend: str = "auto", expected_sha256: str | None = None
+    path: str | Path, device: str = "auto", backend: str = "auto", expected_sha256: str | None = None
 ) -> tuple[TorchBackend | OnnxBackend, ModelConfig, dict[str, Any]]:
     """Load a model file (``.safetensors`` or ``.onnx``) with the backend asked for.
 
-    ``auto`` picks ONNX Runtime on the CPU when the model has an ONNX twin, else PyTorch.
+    ``auto`` picks ONNX Runtime on the CPU when the model has an ONNX twin (then PyTorch is
+    never imported), else PyTorch; ``onnx`` exports in memory when there is no twin.
     """
     path = Path(path)
     if backend not in ("auto", "onnx", "torch"):
@@ -142,11 +150,17 @@ def open_backend(
         onnx_backend = OnnxBackend(path)
         config, info = onnx_model_config(onnx_backend, path)
         return onnx_backend, config, info
-    network, config, info = load_network(path, expected_sha256)
-    if device.type == "cpu" and backend in ("auto", "onnx"):
+    if expected_sha256 is not None and path.is_file() and file_sha256(path) != expected_sha256:
+        raise TeethsegError(path, "model file is corrupted (checksum mismatch); reinstall teethseg")
+    config, info = read_model_metadata(path)
+    on_cpu = not wants_cuda(device)
+    if on_cpu and backend in ("auto", "onnx"):
         twin = onnx_twin(path)
         if twin is not None:
             return twin, config, info
-        if backend == "onnx":
-            return OnnxBackend(onnx_bytes(network, config, info)), config, info
-    return TorchBackend(network, device), config, info
+    from teethseg.model import load_network
+
+    network, config, info = load_network(path)
+    if on_cpu and backend == "onnx":
+        return OnnxBackend(onnx_bytes(network, config, info)), config, info
+    return TorchBackend(network, choose_device(device)), config, info

@@ -6,7 +6,6 @@ geometry, normalisation, class names and training facts. It loads without pickle
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -16,15 +15,14 @@ import torch
 import torch.nn.functional as F
 from monai.networks.nets import UNet
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
+from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata
 
-FORMAT_NAME = "teethseg-model"
-FORMAT_VERSION = "1"
 
 
 class SegmentationNet(nn.Module):
@@ -82,37 +80,6 @@ def save_model(
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     with atomic_path(path) as temporary:
         save_file(tensors, str(temporary), metadata=metadata)
-
-
-def file_sha256(path: str | Path) -> str:
-    """Checksum of a file, for model cards and integrity checks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_model_metadata(path: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
-    """Config and info of a model file, checking that it is ours."""
-    path = Path(path)
-    if not path.is_file():
-        raise TeethsegError(path, "model file not found")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as error:
-        raise TeethsegError(path, f"not a teethseg model (not a readable safetensors file: {error})") from None
-    if metadata.get("format") != FORMAT_NAME:
-        raise TeethsegError(path, "not a teethseg model (no teethseg header)")
-    if metadata.get("format_version") != FORMAT_VERSION:
-        raise TeethsegError(path, f"unsupported teethseg model version {metadata.get('format_version')}")
-    try:
-        config = ModelConfig(**json.loads(metadata["config"]))
-        info = json.loads(metadata.get("info", "{}"))
-    except (KeyError, TypeError, ValueError) as error:
-        raise TeethsegError(path, f"damaged teethseg model header ({error})") from None
-    return config, info
 
 
 def load_network(path: str | Path, expected_sha256: str | None = None) -> tuple[SegmentationNet, ModelConfig, dict[str, Any]]:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
@@ -58,17 +57,6 @@ class Result:
         }
 
 
-def choose_device(device: str = "auto") -> torch.device:
-    """'auto' takes CUDA when present, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise TeethsegError(None, "--device cuda asked for, but no CUDA GPU is available")
-    if device not in ("cpu", "cuda"):
-        raise TeethsegError(None, f"unknown device '{device}' (expected auto, cpu or cuda)")
-    return torch.device(device)
-
-
 class Segmenter:
     """A loaded model that predicts teeth on radiographs of any size.
 
@@ -92,7 +80,7 @@ class Segmenter:
         expected_sha256: str | None = None, name: str | None = None,
     ) -> "Segmenter":
         """Load a ``.safetensors`` or ``.onnx`` model with the backend asked for (see ``open_backend``)."""
-        runner, config, info = open_backend(path, choose_device(device), backend, expected_sha256)
+        runner, config, info = open_backend(path, device, backend, expected_sha256)
         return cls(runner, config, name or info.get("name") or Path(path).stem, info)
 
     @property

@@ -5,25 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import colorsys
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy import ndimage  # noqa: E402
+import numpy as np
+from scipy import ndimage
 
-from teethseg.io import atomic_path  # noqa: E402
+from teethseg.io import atomic_path
 
 TOOTH_COLOUR = np.array([0, 220, 90], dtype=np.float32)
 
 
 def class_colours(num_classes: int) -> np.ndarray:
-    """A distinct colour per class (index 0 unused), stable across runs."""
+    """A distinct colour per class (index 0 unused), neighbours far apart on the colour wheel."""
     if num_classes <= 2:
         return np.array([[0, 0, 0], TOOTH_COLOUR], dtype=np.float32)
-    cmap = plt.get_cmap("tab20", 20)
-    colours = [cmap(i % 20)[:3] for i in range(num_classes - 1)]
+    hues = [(i * 0.381966) % 1.0 for i in range(num_classes - 1)]  # golden-ratio steps
+    colours = [colorsys.hsv_to_rgb(h, 0.65, 0.95 if i % 2 else 0.8) for i, h in enumerate(hues)]
     return np.array([[0, 0, 0]] + [[255 * c for c in rgb] for rgb in colours], dtype=np.float32)
+
+
+def _pyplot():
+    """Matplotlib, imported only for figures: predicting does not pay its start-up time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.35) -> np.ndarray:
@@ -57,6 +65,7 @@ def numbered_overlay(image: np.ndarray, labels: np.ndarray, teeth: list[dict[str
 
 def plot_history(history: list[dict[str, Any]], path: str | Path) -> None:
     """Loss and validation scores per epoch, as one PNG."""
+    plt = _pyplot()
     epochs = [row["epoch"] for row in history]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     left.plot(epochs, [row["train_loss"] for row in history], marker="o", ms=3)
@@ -75,6 +84,7 @@ def plot_history(history: list[dict[str, Any]], path: str | Path) -> None:
 
 def comparison_grid(rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, float]], path: str | Path) -> None:
     """For each (name, image, truth, prediction, dice): radiograph, truth overlay, prediction overlay."""
+    plt = _pyplot()
     figure, axes = plt.subplots(len(rows), 3, figsize=(12, 3.4 * len(rows)), squeeze=False)
     for axis_row, (name, image, truth, prediction, dice) in zip(axes, rows):
         panels = [(image, name), (overlay(image, truth.astype(np.uint8)), "ground truth"),
@@ -87,7 +97,7 @@ def comparison_grid(rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, fl
     _save(figure, path)
 
 
-def _save(figure: plt.Figure, path: str | Path) -> None:
+def _save(figure: Any, path: str | Path) -> None:
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=90, format="png")
-    plt.close(figure)
+    _pyplot().close(figure)

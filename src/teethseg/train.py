@@ -28,7 +28,7 @@ from teethseg.io import atomic_path
 from teethseg.metrics import BinaryMetrics, ToothMetrics
 from teethseg.model import build_network, save_model
 from teethseg.postprocess import labels_at_size
-from teethseg.predict import choose_device
+from teethseg.device import choose_device
 from teethseg.report import plot_history
 
 

@@ -1,0 +1,48 @@
+"""The teethseg model file without the network: its header, its checksum. Cheap to import,
+so that prediction through ONNX Runtime never loads PyTorch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from safetensors import SafetensorError, safe_open
+
+from teethseg.config import ModelConfig
+from teethseg.errors import TeethsegError
+
+FORMAT_NAME = "teethseg-model"
+FORMAT_VERSION = "1"
+
+
+def file_sha256(path: str | Path) -> str:
+    """Checksum of a file, for model cards and integrity checks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_model_metadata(path: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
+    """Config and info of a model file, checking that it is ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise TeethsegError(path, "model file not found")
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise TeethsegError(path, f"not a teethseg model (not a readable safetensors file: {error})") from None
+    if metadata.get("format") != FORMAT_NAME:
+        raise TeethsegError(path, "not a teethseg model (no teethseg header)")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise TeethsegError(path, f"unsupported teethseg model version {metadata.get('format_version')}")
+    try:
+        config = ModelConfig(**json.loads(metadata["config"]))
+        info = json.loads(metadata.get("info", "{}"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise TeethsegError(path, f"damaged teethseg model header ({error})") from None
+    return config, info
