@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -53,14 +54,14 @@ def pick_images(folder: Path | None, count: int, workdir: Path) -> list[Path]:
 
 def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
     """Median latency of the network call alone (plus its own preprocessing) on 512x512 inputs."""
-    import torch
-
     from teethseg import load_model
     from teethseg.io import read_image
     from teethseg.preprocess import prepare_input
 
     grey = [read_image(p) for p in images]
     if kind == "seed":
+        import torch
+
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from seed_unet import SeedUNet
 
@@ -71,12 +72,13 @@ def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
             with torch.no_grad():
                 return torch.sigmoid(network(x))
     else:
-        segmenter = load_model(backend=kind)
+        mask_only = kind.endswith("-mask")
+        segmenter = load_model(backend=kind.removesuffix("-mask"))
         inputs = grey
 
         def call(x):
             probabilities = segmenter.scores([x])
-            if segmenter.numbering:
+            if segmenter.numbering and not mask_only:
                 segmenter.numbering.scores([x])
             return probabilities
     call(inputs[0])
@@ -145,12 +147,15 @@ def main() -> None:
     import onnxruntime
     import torch
 
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
-          f"python {platform.python_version()}, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}")
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else platform.machine()
+    print(f"machine: {cpu}, {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime {onnxruntime.__version__}")
     print(f"images: {len(images)} from {Path(images[0]).parent}")
     rows = [("(1) seed U-Net, PyTorch, 512x512", run_measure(["seed", *images]))]
     rows.append(("(2) teethseg default, torch backend", run_measure(["torch", *images])))
     rows.append(("(3) teethseg default, ONNX Runtime", run_measure(["onnx", *images])))
+    rows.append(("(3a) its mask network alone, ONNX Runtime", run_measure(["onnx-mask", *images])))
     reference = rows[0][1]["median_ms"]
     print(f"\n{'model call per image':42} {'median ms':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs (1)':>16}")
     for name, row in rows:

@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     predict.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
                          help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
-    predict.add_argument("--batch-size", type=int, default=4, help="images per network call (default 4)")
+    predict.add_argument("--batch-size", type=int, default=None,
+                         help="images per network call (default: 1 on CPU, 8 on a GPU)")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
 

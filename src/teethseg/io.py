@@ -210,9 +210,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_png(path: str | Path, array: np.ndarray) -> None:
-    """Write a uint8 grey or RGB array as PNG, atomically."""
+    """Write a uint8 grey or RGB array as PNG, atomically.
+
+    Compression level 1: several times faster to write than the default 6, and masks, which
+    are most of the pixels written, compress almost as well.
+    """
     with atomic_path(path) as temporary:
-        Image.fromarray(array).save(temporary, format="PNG")
+        Image.fromarray(array).save(temporary, format="PNG", compress_level=1)
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -105,6 +105,12 @@ def outputs_complete(out_dir: Path, stem: str) -> bool:
     return frames > 0 and all((out_dir / f"{stem}_frame{i:03d}.json").is_file() for i in range(frames))
 
 
+def default_batch_size(segmenter: Any) -> int:
+    """8 images per call on a GPU; 1 on a CPU, where batching gains nothing (measured) and costs memory."""
+    device = getattr(getattr(segmenter, "backend", None), "device", None)
+    return 8 if getattr(device, "type", "cpu") == "cuda" else 1
+
+
 def _read(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
     """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
     frames, info = read_frames_with_info(job[0])
@@ -129,9 +135,11 @@ def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
 
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
-    backend: str = "auto", batch_size: int = 4, skip_existing: bool = False,
+    backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
+    if batch_size is not None and batch_size < 1:
+        raise TeethsegError(None, f"--batch-size must be at least 1, got {batch_size}")
     files, problems = expand_inputs(inputs)
     for problem in problems:
         print(f"teethseg: error: {problem}", file=sys.stderr)
@@ -145,7 +153,8 @@ def predict_command(
     jobs = [job for job in jobs if job not in skipped]
     if skipped:
         print(f"skipping {len(skipped)} images already done in {out_dir}")
-    done = _run(jobs, out_dir, load_model(model, device, backend) if jobs else None, max(1, batch_size), problems)
+    segmenter = load_model(model, device, backend) if jobs else None
+    done = _run(jobs, out_dir, segmenter, batch_size or default_batch_size(segmenter), problems)
     print(f"{done} of {len(jobs)} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
 

@@ -59,33 +59,50 @@ def one_region_per_tooth(labels: np.ndarray, min_tooth_area: int = 0) -> np.ndar
 
     Fragments are handled after every class is reduced to its main region, so a fragment joins
     a real tooth and no FDI number is left on two regions. A main region under
-    ``min_tooth_area`` pixels is treated as a fragment too. Work stays inside each fragment's
-    bounding box, so large radiographs need little memory.
+    ``min_tooth_area`` pixels is treated as a fragment too. Work stays inside each class's and
+    fragment's bounding box, so it is fast and needs little memory on large radiographs.
     """
     cleaned = labels.copy()
-    fragments: list[tuple[tuple[slice, ...], np.ndarray]] = []
-    for c in np.unique(labels):
-        if c == 0:
+    fragments: list[tuple[tuple[slice, slice], np.ndarray]] = []
+    for c, class_box in enumerate(ndimage.find_objects(labels), start=1):
+        if class_box is None:
             continue
-        regions, count = ndimage.label(labels == c)
+        regions, count = ndimage.label(labels[class_box] == c)
         areas = np.bincount(regions.ravel())
         keep = int(areas[1:].argmax()) + 1
         if areas[keep] < min_tooth_area:
             keep = 0
+        if count == 1 and keep:
+            continue
+        top, left = class_box[0].start, class_box[1].start
         for r, box in enumerate(ndimage.find_objects(regions), start=1):
             if r == keep or box is None:
                 continue
-            box = tuple(slice(max(b.start - 2, 0), b.stop + 2) for b in box)
+            window = (slice(top + box[0].start, top + box[0].stop), slice(left + box[1].start, left + box[1].stop))
             pixels = regions[box] == r
-            cleaned[box][pixels] = 0
-            fragments.append((box, pixels))
-    for box, pixels in sorted(fragments, key=lambda f: -int(f[1].sum())):
-        ring = ndimage.binary_dilation(pixels, iterations=2) & ~pixels
-        neighbours = cleaned[box][ring]
+            cleaned[window][pixels] = 0
+            fragments.append((window, pixels))
+    for window, pixels in sorted(fragments, key=lambda f: -int(f[1].sum())):
+        ring_window, ring_pixels = _padded(window, pixels, labels.shape, 2)
+        ring = ndimage.binary_dilation(ring_pixels, iterations=2) & ~ring_pixels
+        neighbours = cleaned[ring_window][ring]
         neighbours = neighbours[neighbours > 0]
         if neighbours.size:
-            cleaned[box][pixels] = np.bincount(neighbours).argmax()
+            cleaned[window][pixels] = np.bincount(neighbours).argmax()
     return cleaned
+
+
+def _padded(
+    window: tuple[slice, slice], pixels: np.ndarray, shape: tuple[int, ...], margin: int
+) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The window grown by ``margin`` (clipped to the image) and the pixels placed inside it."""
+    rows, cols = window
+    up, left = min(margin, rows.start), min(margin, cols.start)
+    down, right = min(margin, shape[0] - rows.stop), min(margin, shape[1] - cols.stop)
+    grown = (slice(rows.start - up, rows.stop + down), slice(cols.start - left, cols.stop + right))
+    placed = np.zeros((pixels.shape[0] + up + down, pixels.shape[1] + left + right), dtype=bool)
+    placed[up : up + pixels.shape[0], left : left + pixels.shape[1]] = pixels
+    return grown, placed
 
 
 def postprocess(
