@@ -42,7 +42,7 @@ def evaluate(
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
     grid, skipped = [], []
-    for sample in tqdm(samples, desc="evaluating", disable=not progress, leave=False):
+    for sample in tqdm(samples, desc="evaluating", disable=None if progress else True, leave=False):
         try:
             result = segmenter.predict(sample.image)
             labels = index.read_mask(sample, result.labels.shape)

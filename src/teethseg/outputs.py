@@ -154,15 +154,17 @@ def predict_command(
     if skipped:
         print(f"skipping {len(skipped)} images already done in {out_dir}")
     segmenter = load_model(model, device, backend) if jobs else None
-    done = _run(jobs, out_dir, segmenter, batch_size or default_batch_size(segmenter), problems)
-    print(f"{done} of {len(jobs)} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
+    done, total = _run(jobs, out_dir, segmenter, batch_size or default_batch_size(segmenter), problems)
+    print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
 
 
-def _run(jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, problems: list[str]) -> int:
-    """Decode ahead in threads, segment in batches, write in threads; return how many succeeded."""
+def _run(
+    jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, problems: list[str]
+) -> tuple[int, int]:
+    """Decode ahead in threads, segment in batches, write in threads; return (succeeded, images incl. frames)."""
     done = 0
-    bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=len(jobs) < 2)
+    bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=True if len(jobs) < 2 else None)
     writes: deque[tuple[Path, str, Result, Future]] = deque()
 
     def finish(limit: int) -> None:
@@ -202,4 +204,4 @@ def _run(jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size
                 finish(limit=batch_size)
         finish(limit=0)
     bar.close()
-    return done
+    return done, bar.total

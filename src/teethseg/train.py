@@ -155,7 +155,7 @@ def train(
         loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=True, generator=order,
                             num_workers=config.num_workers)
         started, losses = time.time(), []
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=None if progress else True, leave=False)
         for images, masks in bar:
             images, masks = images.to(torch_device), masks.to(torch_device)
             with _autocast(torch_device, amp):

@@ -31,7 +31,7 @@ def check_dataset(root: str | Path, progress: bool = True) -> CheckReport:
     root = Path(root)
     index = find_layout(root).index(root)
     report = CheckReport(index, problems=list(index.problems))
-    for sample in tqdm(index.samples, desc="checking", disable=not progress, leave=False):
+    for sample in tqdm(index.samples, desc="checking", disable=None if progress else True, leave=False):
         report.splits[sample.split or "unsplit"] += 1
         try:
             image = read_image(sample.image)

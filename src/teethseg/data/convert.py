@@ -92,9 +92,8 @@ def convert_dataset(
     written = 0
     try:
         writer = WRITERS[to](staging, index.class_names)
-        for sample, name in tqdm(
-            list(zip(index.samples, _output_names(index.samples))), desc="converting", disable=not progress, leave=False
-        ):
+        pairs = list(zip(index.samples, _output_names(index.samples)))
+        for sample, name in tqdm(pairs, desc="converting", disable=None if progress else True, leave=False):
             try:
                 image = read_image(sample.image)
                 labels = index.read_mask(sample, image.shape)

@@ -33,7 +33,7 @@ def load_samples(
 ) -> tuple[list[Sample], list[np.ndarray], list[np.ndarray], list[Problem]]:
     """Read every sample at the model geometry; bad files become problems, not crashes."""
     kept, images, masks, problems = [], [], [], []
-    for sample in tqdm(samples, desc=f"loading {what}", disable=not progress, leave=False):
+    for sample in tqdm(samples, desc=f"loading {what}", disable=None if progress else True, leave=False):
         try:
             image = read_image(sample.image)
             mask = to_classes(index.read_mask(sample, image.shape), model.num_classes, sample.mask or sample.image)
