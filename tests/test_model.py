@@ -5,7 +5,8 @@ import torch
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
-from teethseg.model import build_network, file_sha256, load_network, read_model_metadata, save_model
+from teethseg.model import build_network, load_network, save_model
+from teethseg.model_file import file_sha256, read_model_metadata
 
 SMALL = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96])
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from teethseg.export import export_onnx
-from teethseg.model import file_sha256, load_network, save_model
+from teethseg.model import load_network, save_model
+from teethseg.model_file import file_sha256
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"
 

@@ -20,7 +20,7 @@ from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
 from teethseg.device import choose_device, wants_cuda
-from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata
+from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata, verified_sha256
 
 OPSET = 17
 
@@ -121,8 +121,11 @@ def onnx_model_config(backend: OnnxBackend, path: str | Path | None) -> tuple[Mo
         raise TeethsegError(path, f"damaged teethseg metadata in ONNX file ({error})") from None
 
 
-def onnx_twin(model_path: Path) -> OnnxBackend | None:
-    """ONNX Runtime on the ``.onnx`` file beside a model file, if it was exported from exactly that file."""
+def onnx_twin(model_path: Path, model_sha256: str) -> OnnxBackend | None:
+    """ONNX Runtime on the ``.onnx`` file beside a model file, if it was exported from exactly that file.
+
+    ``model_sha256`` is the model file's checksum, which the caller has already computed.
+    """
     candidate = model_path.with_suffix(".onnx")
     if not candidate.is_file():
         return None
@@ -131,7 +134,7 @@ def onnx_twin(model_path: Path) -> OnnxBackend | None:
     except TeethsegError:
         return None
     info = json.loads(backend.metadata.get("info", "{}"))
-    return backend if info.get("source_sha256") == file_sha256(model_path) else None
+    return backend if info.get("source_sha256") == model_sha256 else None
 
 
 def open_backend(
@@ -153,14 +156,15 @@ def open_backend(
         onnx_backend = OnnxBackend(path)
         config, info = onnx_model_config(onnx_backend, path)
         return onnx_backend, config, info
-    if expected_sha256 is not None and path.is_file() and file_sha256(path) != expected_sha256:
-        raise TeethsegError(path, "model file is corrupted (checksum mismatch); reinstall teethseg")
-    config, info = read_model_metadata(path)
     on_cpu = not wants_cuda(device)
-    if on_cpu and backend in ("auto", "onnx"):
-        twin = onnx_twin(path)
-        if twin is not None:
-            return twin, config, info
+    use_twin = on_cpu and backend in ("auto", "onnx")
+    if path.is_file() and (expected_sha256 is not None or use_twin):
+        digest = verified_sha256(path, expected_sha256)  # hashed once, for the check and the twin
+        if use_twin:
+            config, info = read_model_metadata(path)
+            twin = onnx_twin(path, digest)
+            if twin is not None:
+                return twin, config, info
     from teethseg.model import load_network
 
     network, config, info = load_network(path)

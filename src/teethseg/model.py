@@ -21,8 +21,7 @@ from torch import nn
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
-from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata
-
+from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, read_model_metadata, verified_sha256
 
 
 class SegmentationNet(nn.Module):
@@ -85,8 +84,8 @@ def save_model(
 def load_network(path: str | Path, expected_sha256: str | None = None) -> tuple[SegmentationNet, ModelConfig, dict[str, Any]]:
     """Load a model file (no pickle), optionally checking its checksum first."""
     path = Path(path)
-    if expected_sha256 is not None and path.is_file() and file_sha256(path) != expected_sha256:
-        raise TeethsegError(path, "model file is corrupted (checksum mismatch); reinstall teethseg")
+    if expected_sha256 is not None and path.is_file():
+        verified_sha256(path, expected_sha256)
     config, info = read_model_metadata(path)
     try:
         network = build_network(config)

@@ -26,6 +26,14 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def verified_sha256(path: str | Path, expected: str | None = None) -> str:
+    """The file's checksum, refusing the file when it differs from ``expected``."""
+    digest = file_sha256(path)
+    if expected is not None and digest != expected:
+        raise TeethsegError(path, "model file is corrupted (checksum mismatch); reinstall teethseg")
+    return digest
+
+
 def read_model_metadata(path: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
     """Config and info of a model file, checking that it is ours."""
     path = Path(path)

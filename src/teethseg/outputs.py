@@ -180,7 +180,7 @@ def _run(
             done += 1
             bar.update(1)
             tqdm.write(f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
-                       f"{result.summary()['teeth_count_kind']} -> {out_dir}/ {names}")
+                       f"{result.teeth_count_kind} -> {out_dir}/ {names}")
 
     with ThreadPoolExecutor(2) as readers, ThreadPoolExecutor(1) as writer:
         batch: list[tuple[Path, str, np.ndarray, dict[str, Any]]] = []

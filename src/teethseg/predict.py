@@ -40,6 +40,11 @@ class Result:
     def numbered(self) -> bool:
         return len(self.class_names) > 2
 
+    @property
+    def teeth_count_kind(self) -> str:
+        """What ``teeth`` counts: numbered teeth, or connected regions for binary models."""
+        return "numbered teeth" if self.numbered else "connected tooth regions"
+
     def summary(self) -> dict[str, Any]:
         """The JSON record written beside the masks."""
         height, width = self.labels.shape
@@ -50,7 +55,7 @@ class Result:
             "model": self.model_name,
             "teeth_fraction": round(float(self.mask.mean()), 6),
             "teeth_count": len(self.teeth),
-            "teeth_count_kind": "numbered teeth" if self.numbered else "connected tooth regions",
+            "teeth_count_kind": self.teeth_count_kind,
             **({"missing_fdi": missing_teeth(self.teeth, self.class_names)} if self.numbered else {}),
             "teeth": self.teeth,
             **self.extra,
