@@ -180,3 +180,29 @@ def test_resume_without_checkpoint_or_with_other_epochs_is_refused(trained, tmp_
     assert "no checkpoint to resume from" in capsys.readouterr().err
     assert main(["train", "--data", str(data), "--out", str(run), "--resume", "--epochs", "5"]) == 2
     assert "--epochs cannot change on --resume" in capsys.readouterr().err
+
+
+def test_fine_tuning_starts_from_the_given_model_at_another_input_size(trained, tmp_path, capsys):
+    from safetensors.numpy import load_file
+
+    from teethseg.model_file import read_model_metadata
+
+    _, data, run = trained
+    source = run / "model.safetensors"
+    model = tiny_config().model
+    model.input_size = [96, 128]
+    # lr 0: the copied weights must come out unchanged (batch-norm statistics still move).
+    config = write_config(tmp_path / "ft.yaml", epochs=1, lr=0.0, model=model)
+    out = tmp_path / "ft"
+    assert main(["train", "--data", str(data), "--out", str(out), "--config", str(config), "--init", str(source)]) == 0
+    before, after = load_file(str(source)), load_file(str(out / "model.safetensors"))
+    convs = [k for k in before if k.endswith("conv.weight")]
+    assert convs and all(np.array_equal(before[k], after[k]) for k in convs)
+    assert read_model_metadata(out / "model.safetensors")[1]["init"] == "model.safetensors"
+
+    wider = tiny_config().model
+    wider.channels = [8, 16, 32]
+    config = write_config(tmp_path / "wide.yaml", epochs=1, model=wider)
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "w"), "--config", str(config), "--init", str(source)]) == 2
+    assert "cannot fine-tune from this model: its channels differ" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--seed", type=int, default=None, help="random seed (overrides the config)")
     train.add_argument("--epochs", type=int, default=None, help="number of epochs (overrides the config)")
+    train.add_argument("--init", default=None, metavar="MODEL",
+                       help="fine-tune: start from this teethseg model file's weights (same network shape)")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
@@ -71,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             from teethseg.train import train
 
-            train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs)
+            train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init)
             return 0
         if args.command == "predict":
             from teethseg.outputs import predict_command

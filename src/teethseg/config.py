@@ -49,6 +49,8 @@ class TrainConfig:
     augment: bool = True
     hflip: bool = True
     grid_images: int = 6
+    # Start from this teethseg model file's weights (fine-tuning) instead of random ones.
+    init: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

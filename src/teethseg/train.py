@@ -26,7 +26,7 @@ from teethseg.data.layouts import index_dataset
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
 from teethseg.metrics import BinaryMetrics, ToothMetrics
-from teethseg.model import build_network, save_model
+from teethseg.model import build_network, load_network, save_model
 from teethseg.postprocess import labels_at_size
 from teethseg.device import choose_device
 from teethseg.report import plot_history
@@ -80,6 +80,20 @@ def _write_history(history: list[dict[str, Any]], run: Path) -> None:
     plot_history(history, run / "curves.png")
 
 
+def _initial_weights(config: TrainConfig) -> dict[str, torch.Tensor]:
+    """Fine-tuning: the weights of ``config.init``, whose network must have the recipe's shape.
+
+    The input size may differ (the network is fully convolutional), so a model trained at
+    256x256 can be refined at 512x512.
+    """
+    source, source_config, _ = load_network(config.init)
+    shape = ("architecture", "channels", "strides", "num_res_units", "norm", "num_classes", "in_channels")
+    different = [k for k in shape if getattr(source_config, k, None) != getattr(config.model, k, None)]
+    if different:
+        raise TeethsegError(config.init, f"cannot fine-tune from this model: its {', '.join(different)} differ from the recipe's")
+    return source.state_dict()
+
+
 def train(
     data: str | Path,
     out: str | Path,
@@ -89,6 +103,7 @@ def train(
     device: str = "auto",
     epochs: int | None = None,
     progress: bool = True,
+    init: str | Path | None = None,
 ) -> Path:
     """Train a model on ``data``; return the path of the best model file."""
     run = Path(out)
@@ -105,10 +120,13 @@ def train(
         config = load_config(config_path)
         if seed is not None:
             config.seed = seed
+        if init is not None:
+            config.init = str(init)
     if epochs is not None:
         config.epochs = epochs
     torch_device = choose_device(device)
     torch.manual_seed(config.seed)
+    initial_weights = _initial_weights(config) if config.init and not resume else None
 
     index = index_dataset(data)
     config.model.class_names = _class_names(config, index.class_names)
@@ -130,7 +148,11 @@ def train(
     batch_size = min(config.batch_size, len(train_set))
     steps_per_epoch = len(train_set) // batch_size
 
-    network = build_network(config.model).to(torch_device)
+    network = build_network(config.model)
+    if initial_weights is not None:
+        network.load_state_dict(initial_weights)
+        print(f"starting from the weights of {config.init}")
+    network = network.to(torch_device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=config.warmup_fraction
@@ -183,7 +205,8 @@ def train(
             best_dice = selection
             info = {"name": run.name, "teethseg_version": __version__, "epoch": epoch + 1, "val_dice": scores["dice"],
                     "val_accuracy": scores["accuracy"], "data": str(Path(data).resolve().name),
-                    "train_images": len(train_images), "val_images": len(val_images), "seed": config.seed}
+                    "train_images": len(train_images), "val_images": len(val_images), "seed": config.seed,
+                    "init": Path(config.init).name if config.init else None}
             save_model(run / "model.safetensors", network, config.model, info)
         state = {"network": network.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                  "epoch": epoch + 1, "best_dice": best_dice, "history": history}
