@@ -8,9 +8,8 @@ Numbered teeth then get one connected region per FDI class.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
-
 from teethseg.preprocess import resize_scores
+from teethseg.regions import dilate, label_regions, value_boxes
 
 # Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
 MIN_BLOB_FRACTION = 0.0002
@@ -44,11 +43,10 @@ def tooth_classes(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[
 
 def remove_small_blobs(labels: np.ndarray, min_area: int) -> np.ndarray:
     """Set connected foreground regions smaller than ``min_area`` pixels to background."""
-    regions, count = ndimage.label(labels > 0)
+    regions, count, _, areas = label_regions(labels > 0)
     if count == 0:
         return labels
-    small = np.bincount(regions.ravel()) < min_area
-    small[0] = False
+    small = np.concatenate([[False], areas < min_area])
     cleaned = labels.copy()
     cleaned[small[regions]] = 0
     return cleaned
@@ -64,19 +62,18 @@ def one_region_per_tooth(labels: np.ndarray, min_tooth_area: int = 0) -> np.ndar
     """
     cleaned = labels.copy()
     fragments: list[tuple[tuple[slice, slice], np.ndarray]] = []
-    for c, class_box in enumerate(ndimage.find_objects(labels), start=1):
+    for c, class_box in enumerate(value_boxes(labels), start=1):
         if class_box is None:
             continue
-        regions, count = ndimage.label(labels[class_box] == c)
-        areas = np.bincount(regions.ravel())
-        keep = int(areas[1:].argmax()) + 1
-        if areas[keep] < min_tooth_area:
+        regions, count, boxes, areas = label_regions(labels[class_box] == c)
+        keep = int(areas.argmax()) + 1
+        if areas[keep - 1] < min_tooth_area:
             keep = 0
         if count == 1 and keep:
             continue
         top, left = class_box[0].start, class_box[1].start
-        for r, box in enumerate(ndimage.find_objects(regions), start=1):
-            if r == keep or box is None:
+        for r, box in enumerate(boxes, start=1):
+            if r == keep:
                 continue
             window = (slice(top + box[0].start, top + box[0].stop), slice(left + box[1].start, left + box[1].stop))
             pixels = regions[box] == r
@@ -84,7 +81,7 @@ def one_region_per_tooth(labels: np.ndarray, min_tooth_area: int = 0) -> np.ndar
             fragments.append((window, pixels))
     for window, pixels in sorted(fragments, key=lambda f: -int(f[1].sum())):
         ring_window, ring_pixels = _padded(window, pixels, labels.shape, 2)
-        ring = ndimage.binary_dilation(ring_pixels, iterations=2) & ~ring_pixels
+        ring = dilate(ring_pixels, 2) & ~ring_pixels
         neighbours = cleaned[ring_window][ring]
         neighbours = neighbours[neighbours > 0]
         if neighbours.size:

@@ -8,9 +8,8 @@ from typing import Any
 import colorsys
 
 import numpy as np
-from scipy import ndimage
-
 from teethseg.io import atomic_path
+from teethseg.regions import erode
 
 TOOTH_COLOUR = np.array([0, 220, 90], dtype=np.float32)
 
@@ -42,7 +41,7 @@ def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.35) -> np.nd
     tooth = labels > 0
     rgb[tooth] = (1 - alpha) * rgb[tooth] + alpha * colours[labels[tooth]]
     thickness = max(1, round(max(labels.shape) / 700))
-    edge = tooth & ~ndimage.binary_erosion(tooth, iterations=thickness)
+    edge = tooth & ~erode(tooth, thickness)
     rgb[edge] = colours[labels[edge]]
     return rgb.astype(np.uint8)
 

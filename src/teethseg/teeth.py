@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
+
+from teethseg.regions import label_regions, value_boxes
 
 
 def tooth_records(
@@ -13,12 +14,12 @@ def tooth_records(
 ) -> list[dict[str, Any]]:
     """FDI number (numbered models; else None), area, bounding box and mean confidence of each tooth."""
     if numbered:
-        regions, names = labels, class_names
+        regions, names, boxes = labels, class_names, value_boxes(labels)
     else:
-        regions, count = ndimage.label(labels > 0)
+        regions, count, boxes, _ = label_regions(labels > 0)
         names = [None] * (count + 1)
     records = []
-    for value, box in enumerate(ndimage.find_objects(regions), start=1):
+    for value, box in enumerate(boxes, start=1):
         if box is None:
             continue
         pixels = regions[box] == value

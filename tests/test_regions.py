@@ -1,0 +1,43 @@
+import numpy as np
+from scipy import ndimage
+
+from teethseg.regions import dilate, erode, label_regions, value_boxes
+
+
+def random_labels(seed: int, shape=(61, 83), values=6) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, values + 1, (shape[0] // 6 + 1, shape[1] // 6 + 1))
+    labels = np.kron(coarse, np.ones((6, 6), int))[: shape[0], : shape[1]]
+    labels[rng.random(shape) < 0.05] = 0
+    return labels.astype(np.uint8)
+
+
+def test_value_boxes_equal_scipy_find_objects():
+    for seed in range(5):
+        labels = random_labels(seed)
+        labels[labels == 3] = 0  # a value that is absent but below the maximum
+        assert value_boxes(labels) == ndimage.find_objects(labels)
+    assert value_boxes(np.zeros((4, 4), np.uint8)) == []
+
+
+def test_label_regions_equal_scipy_label():
+    for seed in range(5):
+        mask = random_labels(seed) > 2
+        regions, count, boxes, areas = label_regions(mask)
+        expected, expected_count = ndimage.label(mask)
+        assert count == expected_count
+        # The same partition of the pixels (numbering may differ), the same boxes and areas.
+        pairs = set(zip(regions[mask].tolist(), expected[mask].tolist()))
+        assert len(pairs) == count
+        mapping = dict(pairs)
+        found = ndimage.find_objects(expected)
+        for r in range(1, count + 1):
+            assert boxes[r - 1] == found[mapping[r] - 1]
+            assert areas[r - 1] == (expected == mapping[r]).sum()
+
+
+def test_dilate_and_erode_equal_scipy():
+    mask = random_labels(7) > 3
+    for iterations in (1, 2, 3):
+        assert (dilate(mask, iterations) == ndimage.binary_dilation(mask, iterations=iterations)).all()
+        assert (erode(mask, iterations) == ndimage.binary_erosion(mask, iterations=iterations)).all()
