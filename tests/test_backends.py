@@ -12,20 +12,29 @@ from teethseg.predict import Segmenter
 from tests.conftest import synthetic_pair
 
 CONFIG = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96])
+# A numbering model with the light output head.
+HEAD_CONFIG = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96],
+                          num_classes=33, head_channels=4, class_names=["background"] + [str(i) for i in range(1, 33)])
 
 
-@pytest.fixture(scope="module")
-def model_with_twin(tmp_path_factory):
+@pytest.fixture(scope="module", params=[CONFIG, HEAD_CONFIG], ids=["binary", "head"])
+def model_with_twin(request, tmp_path_factory):
+    config = request.param
     folder = tmp_path_factory.mktemp("backends")
     torch.manual_seed(0)
-    network = build_network(CONFIG)
+    network = build_network(config)
     # Train-mode passes give the batch norms real statistics, so the masks are not trivial.
     network.train()
     with torch.no_grad():
         for seed in range(3):
             network(torch.randn(2, 1, 64, 96))
+        if network.head is not None:  # background against the 32 teeth at even odds on the median pixel
+            network.eval()
+            image = torch.from_numpy(synthetic_pair(1, (64, 96))[0]).float()[None, None]
+            logits = network((image - image.mean()) / image.std())[0]
+            network.head[2].bias[0] -= (logits[0] - torch.logsumexp(logits[1:], 0)).median()
     path = folder / "m.safetensors"
-    save_model(path, network, CONFIG)
+    save_model(path, network, config)
     assert main(["export", "--model", str(path), "--onnx", str(path.with_suffix(".onnx"))]) == 0
     return path
 
@@ -46,7 +55,8 @@ def test_backends_agree_on_masks(model_with_twin, backend):
 
 def test_onnx_file_runs_on_its_own(model_with_twin):
     from_onnx = Segmenter.from_file(model_with_twin.with_suffix(".onnx"))
-    assert from_onnx.backend_name == "onnx" and from_onnx.config == CONFIG
+    assert from_onnx.backend_name == "onnx" and from_onnx.config in (CONFIG, HEAD_CONFIG)
+    assert from_onnx.config == Segmenter.from_file(model_with_twin, backend="torch").config
     assert from_onnx.predict(IMAGES[0]).labels.shape == IMAGES[0].shape
 
 

@@ -206,3 +206,20 @@ def test_fine_tuning_starts_from_the_given_model_at_another_input_size(trained, 
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "w"), "--config", str(config), "--init", str(source)]) == 2
     assert "cannot fine-tune from this model: its channels differ" in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
+
+
+def test_fine_tuning_a_binary_model_into_a_numbering_one_keeps_its_body(trained, tmp_path, capsys):
+    from safetensors.numpy import load_file
+
+    _, data, run = trained
+    source = run / "model.safetensors"
+    model = tiny_config().model
+    model.num_classes, model.head_channels = 5, 4
+    config = write_config(tmp_path / "n.yaml", epochs=1, lr=0.0, model=model)
+    out = tmp_path / "n"
+    assert main(["train", "--data", str(data), "--out", str(out), "--config", str(config), "--init", str(source)]) == 0
+    assert "start afresh" in capsys.readouterr().out
+    before, after = load_file(str(source)), load_file(str(out / "model.safetensors"))
+    same = [k for k in before if k in after and before[k].shape == after[k].shape and k.endswith("conv.weight")]
+    assert len(same) >= 4 and all(np.array_equal(before[k], after[k]) for k in same)
+    assert after["head.2.weight"].shape[0] == 5

@@ -55,3 +55,41 @@ def test_a_sliver_too_small_to_be_a_tooth_joins_its_neighbour():
     assert (one_region_per_tooth(labels)[2:4, 10:12] == 7).all()
     cleaned = one_region_per_tooth(labels, min_tooth_area=10)
     assert (cleaned[2:4, 10:12] == 3).all() and 7 not in cleaned
+
+
+def smooth_probabilities(seed: int, classes: int = 33, shape=(24, 40)) -> np.ndarray:
+    """Class probabilities that vary smoothly, like a network's, with teeth in blobs."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 4, (classes, shape[0] // 4, shape[1] // 4)).astype(np.float32)
+    logits = np.stack([cv2.resize(l, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC) for l in logits])
+    exp = np.exp(logits - logits.max(axis=0))
+    return (exp / exp.sum(axis=0)).astype(np.float32)
+
+
+def test_box_limited_tooth_classes_equal_resizing_every_class_whole():
+    from teethseg.postprocess import tooth_classes
+    from teethseg.preprocess import resize_scores
+
+    for seed, size in ((0, (24, 40)), (1, (97, 131)), (2, (13, 17)), (3, (24, 40))):
+        probabilities = smooth_probabilities(seed)
+        full = resize_scores(probabilities, size)
+        foreground = full[0] < 0.5
+        labels, best = tooth_classes(probabilities, size, foreground)
+        expected = full[1:].argmax(axis=0) + 1
+        assert foreground.any() and (labels[~foreground] == 0).all()
+        assert (labels[foreground] == expected[foreground]).mean() > 0.999
+        assert np.allclose(best[foreground], full[1:].max(axis=0)[foreground], atol=1e-5)
+
+
+def test_tooth_pixels_of_a_mask_model_always_get_a_number():
+    from teethseg.postprocess import tooth_classes
+
+    probabilities = smooth_probabilities(4)
+    probabilities[0] = 0.999  # this model sees no tooth at all
+    probabilities[1:] = 0.001 / 32
+    probabilities[5, :, :20] += 0.0001
+    where = np.ones((48, 80), bool)
+    labels, _ = tooth_classes(probabilities, (48, 80), where)
+    assert (labels[:, :36] == 5).all() and (labels > 0).all()

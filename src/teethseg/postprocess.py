@@ -22,23 +22,70 @@ def labels_at_size(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple
     """Labels (uint8) and their confidence at ``size_hw``, resizing one class at a time to save memory."""
     tooth = 1.0 - resize_scores(probabilities[:1], size_hw)[0]
     foreground = tooth > 0.5
+    background_confidence = 1.0 - tooth
     if probabilities.shape[0] == 2:
-        return foreground.astype(np.uint8), np.where(foreground, tooth, 1.0 - tooth).astype(np.float32)
-    labels, best = tooth_classes(probabilities, size_hw)
-    labels[~foreground] = 0
-    return labels, np.where(foreground, best, 1.0 - tooth).astype(np.float32)
+        return foreground.astype(np.uint8), np.where(foreground, tooth, background_confidence).astype(np.float32)
+    labels, best = tooth_classes(probabilities, size_hw, foreground)
+    return labels, np.where(foreground, best, background_confidence).astype(np.float32)
 
 
-def tooth_classes(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The most likely tooth class (ignoring background) at every pixel, and its probability."""
-    best = np.zeros(size_hw, dtype=np.float32)
+def tooth_classes(
+    probabilities: np.ndarray, size_hw: tuple[int, int], where: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The most likely tooth class (ignoring background) at each pixel of ``where``, and its probability.
+
+    Each class is resized bilinearly only inside the box where its probability can win: a
+    pixel of ``where`` is tooth, so its best tooth class has at least 0.5 / (classes - 1), and
+    a class below that at all four model pixels around it cannot reach it. Work then grows
+    with the teeth, not with the number of classes times the radiograph's size.
+    """
+    height, width = size_hw
+    floor = 0.5 / (probabilities.shape[0] - 1)
+    rows, cols = _source_coordinates(probabilities.shape[1], height), _source_coordinates(probabilities.shape[2], width)
+    support = probabilities[1:] >= floor
+    present_rows, present_cols = support.any(axis=2), support.any(axis=1)
     labels = np.zeros(size_hw, dtype=np.uint8)
+    best = np.zeros(size_hw, dtype=np.float32)
     for c in range(1, probabilities.shape[0]):
-        channel = resize_scores(probabilities[c : c + 1], size_hw)[0]
-        better = channel > best
-        labels[better] = c
-        best = np.where(better, channel, best)
+        model_rows, model_cols = np.flatnonzero(present_rows[c - 1]), np.flatnonzero(present_cols[c - 1])
+        if model_rows.size == 0:
+            continue
+        box = (_reached(rows, model_rows[0], model_rows[-1]), _reached(cols, model_cols[0], model_cols[-1]))
+        value = _bilinear(probabilities[c], rows, cols, box)
+        better = (value > best[box]) & where[box]
+        labels[box][better] = c
+        best[box][better] = value[better]
+    unnamed = np.nonzero(where & (labels == 0))
+    if unnamed[0].size:  # tooth for another model (a mask model) but not for this one: take the nearest model pixel's class
+        nearest_rows = np.where(rows[2] < 0.5, rows[0], rows[1])[unnamed[0]]
+        nearest_cols = np.where(cols[2] < 0.5, cols[0], cols[1])[unnamed[1]]
+        votes = probabilities[1:, nearest_rows, nearest_cols]
+        labels[unnamed] = votes.argmax(axis=0) + 1
+        best[unnamed] = votes.max(axis=0)
     return labels, best
+
+
+def _source_coordinates(model_length: int, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output pixel: the two model pixels around it and the weight of the second (as cv2.resize)."""
+    position = np.clip((np.arange(length) + 0.5) * (model_length / length) - 0.5, 0, model_length - 1)
+    low = np.floor(position).astype(np.intp)
+    return low, np.minimum(low + 1, model_length - 1), (position - low).astype(np.float32)
+
+
+def _reached(coordinates: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, last: int) -> slice:
+    """The output pixels whose interpolation reads a model pixel in ``first..last``."""
+    low, high, _ = coordinates
+    touching = np.flatnonzero((high >= first) & (low <= last))
+    return slice(int(touching[0]), int(touching[-1]) + 1)
+
+
+def _bilinear(channel: np.ndarray, rows: tuple, cols: tuple, box: tuple[slice, slice]) -> np.ndarray:
+    """``channel`` resized bilinearly to the output size, computed only inside ``box``."""
+    top, bottom, row_weight = (a[box[0]] for a in rows)
+    left, right, col_weight = (a[box[1]] for a in cols)
+    upper = channel[top][:, left] * (1 - col_weight) + channel[top][:, right] * col_weight
+    lower = channel[bottom][:, left] * (1 - col_weight) + channel[bottom][:, right] * col_weight
+    return upper * (1 - row_weight[:, None]) + lower * row_weight[:, None]
 
 
 def remove_small_blobs(labels: np.ndarray, min_area: int) -> np.ndarray:
@@ -113,8 +160,9 @@ def postprocess(
     labels, confidence = labels_at_size(probabilities, size_hw)
     labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
     if numbering is not None:
-        numbers, confidence = tooth_classes(numbering, size_hw)
-        labels = np.where(labels > 0, numbers, 0).astype(np.uint8)
+        foreground = labels > 0
+        labels, best = tooth_classes(numbering, size_hw, foreground)
+        confidence = np.where(foreground, best, confidence)
     if numbering is not None or probabilities.shape[0] > 2:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
     return labels, confidence

@@ -81,17 +81,23 @@ def _write_history(history: list[dict[str, Any]], run: Path) -> None:
 
 
 def _initial_weights(config: TrainConfig) -> dict[str, torch.Tensor]:
-    """Fine-tuning: the weights of ``config.init``, whose network must have the recipe's shape.
+    """Fine-tuning: the weights of ``config.init`` whose names and shapes fit the recipe's network.
 
-    The input size may differ (the network is fully convolutional), so a model trained at
-    256x256 can be refined at 512x512.
+    The network's body (width, depth, norm) must match; the output layers may not (another
+    number of classes, a head), and those start afresh. The input size may differ too (the
+    network is fully convolutional), so a model trained at 256x256 can be refined at 512x512.
     """
     source, source_config, _ = load_network(config.init)
-    shape = ("architecture", "channels", "strides", "num_res_units", "norm", "num_classes", "in_channels")
-    different = [k for k in shape if getattr(source_config, k, None) != getattr(config.model, k, None)]
+    body = ("architecture", "channels", "strides", "num_res_units", "norm")
+    different = [k for k in body if getattr(source_config, k) != getattr(config.model, k)]
     if different:
         raise TeethsegError(config.init, f"cannot fine-tune from this model: its {', '.join(different)} differ from the recipe's")
-    return source.state_dict()
+    wanted = build_network(config.model).state_dict()
+    fitting = {k: v for k, v in source.state_dict().items() if k in wanted and wanted[k].shape == v.shape}
+    fresh = len(wanted) - len(fitting)
+    print(f"starting from {config.init}: {len(fitting)} of {len(wanted)} tensors copied"
+          + (f", {fresh} (output layers) start afresh" if fresh else ""))
+    return fitting
 
 
 def train(
@@ -150,8 +156,7 @@ def train(
 
     network = build_network(config.model)
     if initial_weights is not None:
-        network.load_state_dict(initial_weights)
-        print(f"starting from the weights of {config.init}")
+        network.load_state_dict(initial_weights, strict=False)
     network = network.to(torch_device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
