@@ -119,3 +119,13 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "m.png").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (37, 53, 3)])
+def test_png_round_trip_keeps_every_value_and_channel_order(tmp_path, shape):
+    array = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    array[0, 0] = [255, 0, 0] if len(shape) == 3 else 7  # red stays red
+    write_png(tmp_path / "a.png", array)
+    with Image.open(tmp_path / "a.png") as image:
+        assert image.mode == ("RGB" if len(shape) == 3 else "L")
+        assert np.array_equal(np.asarray(image), array)

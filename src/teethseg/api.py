@@ -29,19 +29,25 @@ def default_model_path() -> Path:
     return weights_folder() / default_card()["file"]
 
 
-def load_model(path: str | Path | None = None, device: str = "auto", backend: str = "auto") -> Segmenter:
+def load_model(
+    path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None
+) -> Segmenter:
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
     Args:
         path: a ``.safetensors`` or ``.onnx`` teethseg model; None for the bundled one.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
+        threads: CPU threads per network call (default: every core); 1 suits several images
+            segmented at once from as many threads, as ``teethseg predict`` does with folders.
     """
     if path is not None:
-        return Segmenter.from_file(path, device, backend)
+        return Segmenter.from_file(path, device, backend, threads=threads)
     card = default_card()
-    segmenter = Segmenter.from_file(weights_folder() / card["file"], device, backend, card["sha256"], card["name"])
+    folder = weights_folder()
+    segmenter = Segmenter.from_file(folder / card["file"], device, backend, card["sha256"], card["name"], threads)
     if card.get("numbering"):
         numbering = card["numbering"]
-        segmenter.numbering = Segmenter.from_file(weights_folder() / numbering["file"], device, backend, numbering["sha256"])
+        segmenter.numbering = Segmenter.from_file(folder / numbering["file"], device, backend, numbering["sha256"],
+                                                  threads=threads)
     return segmenter

@@ -30,9 +30,13 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, network: Any, device: Any) -> None:
+    def __init__(self, network: Any, device: Any, threads: int | None = None) -> None:
         self.device = device
         self.network = network.to(device).eval()
+        if threads and device.type == "cpu":
+            import torch
+
+            torch.set_num_threads(threads)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Logits (N x C x H x W) for a normalised batch (N x 1 x H x W)."""
@@ -121,7 +125,7 @@ def onnx_model_config(backend: OnnxBackend, path: str | Path | None) -> tuple[Mo
         raise TeethsegError(path, f"damaged teethseg metadata in ONNX file ({error})") from None
 
 
-def onnx_twin(model_path: Path, model_sha256: str) -> OnnxBackend | None:
+def onnx_twin(model_path: Path, model_sha256: str, threads: int | None = None) -> OnnxBackend | None:
     """ONNX Runtime on the ``.onnx`` file beside a model file, if it was exported from exactly that file.
 
     ``model_sha256`` is the model file's checksum, which the caller has already computed.
@@ -130,7 +134,7 @@ def onnx_twin(model_path: Path, model_sha256: str) -> OnnxBackend | None:
     if not candidate.is_file():
         return None
     try:
-        backend = OnnxBackend(candidate)
+        backend = OnnxBackend(candidate, threads)
     except TeethsegError:
         return None
     info = json.loads(backend.metadata.get("info", "{}"))
@@ -138,12 +142,14 @@ def onnx_twin(model_path: Path, model_sha256: str) -> OnnxBackend | None:
 
 
 def open_backend(
-    path: str | Path, device: str = "auto", backend: str = "auto", expected_sha256: str | None = None
+    path: str | Path, device: str = "auto", backend: str = "auto", expected_sha256: str | None = None,
+    threads: int | None = None,
 ) -> tuple[TorchBackend | OnnxBackend, ModelConfig, dict[str, Any]]:
     """Load a model file (``.safetensors`` or ``.onnx``) with the backend asked for.
 
     ``auto`` picks ONNX Runtime on the CPU when the model has an ONNX twin (then PyTorch is
     never imported), else PyTorch; ``onnx`` exports in memory when there is no twin.
+    ``threads``: CPU threads per network call (default: every core).
     """
     path = Path(path)
     if backend not in ("auto", "onnx", "torch"):
@@ -153,7 +159,7 @@ def open_backend(
             raise TeethsegError(path, "an ONNX file runs only with --backend onnx or auto")
         if not path.is_file():
             raise TeethsegError(path, "model file not found")
-        onnx_backend = OnnxBackend(path)
+        onnx_backend = OnnxBackend(path, threads)
         config, info = onnx_model_config(onnx_backend, path)
         return onnx_backend, config, info
     on_cpu = not wants_cuda(device)
@@ -162,12 +168,12 @@ def open_backend(
         digest = verified_sha256(path, expected_sha256)  # hashed once, for the check and the twin
         if use_twin:
             config, info = read_model_metadata(path)
-            twin = onnx_twin(path, digest)
+            twin = onnx_twin(path, digest, threads)
             if twin is not None:
                 return twin, config, info
     from teethseg.model import load_network
 
     network, config, info = load_network(path)
     if on_cpu and backend == "onnx":
-        return OnnxBackend(onnx_bytes(network, config, info)), config, info
-    return TorchBackend(network, choose_device(device)), config, info
+        return OnnxBackend(onnx_bytes(network, config, info), threads), config, info
+    return TorchBackend(network, choose_device(device), threads), config, info

@@ -212,11 +212,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def write_png(path: str | Path, array: np.ndarray) -> None:
     """Write a uint8 grey or RGB array as PNG, atomically.
 
-    Compression level 1: several times faster to write than the default 6, and masks, which
-    are most of the pixels written, compress almost as well.
+    Compression level 1 with the "up" row filter: an overlay is written in half the time of
+    Pillow's level 1 (6 ms against 12 ms at 512x512) at the same size; masks, most of the
+    pixels written, compress almost as well as at the default level 6.
     """
+    import cv2
+
+    pixels = array[..., ::-1] if array.ndim == 3 else array  # OpenCV writes BGR
+    options = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+    encoded, data = cv2.imencode(".png", np.ascontiguousarray(pixels), options)
+    if not encoded:
+        raise TeethsegError(path, "could not encode PNG")
     with atomic_path(path) as temporary:
-        Image.fromarray(array).save(temporary, format="PNG", compress_level=1)
+        temporary.write_bytes(data.tobytes())
 
 
 def write_json(path: str | Path, data: Any) -> None:

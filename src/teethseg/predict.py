@@ -82,10 +82,10 @@ class Segmenter:
     @classmethod
     def from_file(
         cls, path: str | Path, device: str = "auto", backend: str = "auto",
-        expected_sha256: str | None = None, name: str | None = None,
+        expected_sha256: str | None = None, name: str | None = None, threads: int | None = None,
     ) -> "Segmenter":
         """Load a ``.safetensors`` or ``.onnx`` model with the backend asked for (see ``open_backend``)."""
-        runner, config, info = open_backend(path, device, backend, expected_sha256)
+        runner, config, info = open_backend(path, device, backend, expected_sha256, threads)
         return cls(runner, config, name or info.get("name") or Path(path).stem, info)
 
     @property
