@@ -23,9 +23,6 @@ class ModelConfig:
     norm: str = "batch"
     dropout: float = 0.0
     num_classes: int = 2
-    # With a number, the U-Net ends in this many feature maps and a 1x1 convolution gives the
-    # classes, so a 33-class model costs at full resolution about what a binary one does.
-    head_channels: int | None = None
     # Every radiograph is resized to this (height, width) before the network, and back after.
     input_size: list[int] = field(default_factory=lambda: [512, 512])
     normalization: str = "zscore"

@@ -25,11 +25,7 @@ from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, read_model_metadata
 
 
 class SegmentationNet(nn.Module):
-    """A MONAI U-Net that accepts any input size by padding to its stride multiple.
-
-    With ``head_channels`` the U-Net's top layer stays narrow and a light per-pixel head
-    (batch norm, PReLU, 1x1 convolution) turns its features into the classes.
-    """
+    """A MONAI U-Net that accepts any input size by padding to its stride multiple."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -38,18 +34,13 @@ class SegmentationNet(nn.Module):
         self.unet = UNet(
             spatial_dims=2,
             in_channels=1,
-            out_channels=config.head_channels or config.num_classes,
+            out_channels=config.num_classes,
             channels=tuple(config.channels),
             strides=tuple(config.strides),
             num_res_units=config.num_res_units,
             norm=config.norm,
             dropout=config.dropout,
         )
-        self.head = None
-        if config.head_channels:
-            self.head = nn.Sequential(
-                nn.BatchNorm2d(config.head_channels), nn.PReLU(), nn.Conv2d(config.head_channels, config.num_classes, 1)
-            )
         self.multiple = 1
         for stride in config.strides:
             self.multiple *= stride
@@ -61,10 +52,7 @@ class SegmentationNet(nn.Module):
         if pad_h or pad_w:
             reflect = pad_h < height and pad_w < width
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect" if reflect else "replicate")
-        logits = self.unet(x)
-        if self.head is not None:
-            logits = self.head(logits)
-        return logits[..., :height, :width]
+        return self.unet(x)[..., :height, :width]
 
 
 def build_network(config: ModelConfig) -> SegmentationNet:

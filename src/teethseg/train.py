@@ -84,7 +84,7 @@ def _initial_weights(config: TrainConfig) -> dict[str, torch.Tensor]:
     """Fine-tuning: the weights of ``config.init`` whose names and shapes fit the recipe's network.
 
     The network's body (width, depth, norm) must match; the output layers may not (another
-    number of classes, a head), and those start afresh. The input size may differ too (the
+    number of classes), and those start afresh. The input size may differ too (the
     network is fully convolutional), so a model trained at 256x256 can be refined at 512x512.
     """
     source, source_config, _ = load_network(config.init)
