@@ -90,3 +90,20 @@ def test_foreign_onnx_is_refused(tmp_path):
     (tmp_path / "junk.onnx").write_bytes(b"junk")
     with pytest.raises(TeethsegError, match="not a loadable ONNX model"):
         Segmenter.from_file(tmp_path / "junk.onnx")
+
+
+def test_exported_prelus_become_the_same_leaky_relus(model_with_twin):
+    import onnx
+    import onnxruntime as ort
+
+    from teethseg.model import load_network
+
+    proto = onnx.load(str(model_with_twin.with_suffix(".onnx")))
+    ops = {node.op_type for node in proto.graph.node}
+    assert "PRelu" not in ops and "LeakyRelu" in ops
+    network, config, _ = load_network(model_with_twin)
+    x = np.random.default_rng(0).normal(size=(2, 1, *config.input_size)).astype(np.float32)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        expected = network(torch.from_numpy(x)).numpy()
+    assert np.abs(session.run(None, {"image": x})[0] - expected).max() < 1e-4

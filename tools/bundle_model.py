@@ -5,6 +5,7 @@ models and their ONNX twins stay under 20 MB.
 
 Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors]
 Writes src/teethseg/weights/{teethseg-default,teethseg-numbering}.{safetensors,onnx} and default.json.
+After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
 """
 
 from __future__ import annotations
@@ -40,11 +41,28 @@ def bundle(source: Path, name: str) -> dict[str, Any]:
     }
 
 
+def export_twins() -> None:
+    """Re-export the ONNX twins of the bundled models and update their checksums in the card."""
+    card = json.loads((WEIGHTS / "default.json").read_text())
+    for entry in [card] + ([card["numbering"]] if "numbering" in card else []):
+        twin = export_onnx(WEIGHTS / entry["file"], WEIGHTS / entry["onnx_file"])
+        entry["onnx_sha256"] = file_sha256(twin)
+        entry["size_bytes"] = (WEIGHTS / entry["file"]).stat().st_size + twin.stat().st_size
+        print(f"{twin.name} {entry['onnx_sha256']}")
+    (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", type=Path, help="the trained binary teeth model")
+    parser.add_argument("model", type=Path, nargs="?", help="the trained binary teeth model")
     parser.add_argument("--numbering", type=Path, default=None, help="a trained numbered model that names the teeth")
+    parser.add_argument("--twins-only", action="store_true", help="only re-export the bundled models' ONNX twins")
     args = parser.parse_args()
+    if args.twins_only:
+        export_twins()
+        return
+    if args.model is None:
+        parser.error("give the trained binary teeth model (or --twins-only)")
     for old in WEIGHTS.glob("teethseg-*"):
         old.unlink()
     card = bundle(args.model, "teethseg-default")
