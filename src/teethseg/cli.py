@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
     predict.add_argument("--batch-size", type=int, default=None,
                          help="images per network call (default: 1 on CPU, 8 on a GPU)")
+    predict.add_argument("--mirror", action="store_true",
+                         help="also segment the mirror image and average: more accurate, twice the network time")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
 
@@ -39,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="which images: auto = the val split when the data has one, else all")
     evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     evaluate.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"])
+    evaluate.add_argument("--mirror", action="store_true", help="evaluate with mirror averaging (see predict --mirror)")
 
     train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -79,11 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from teethseg.outputs import predict_command
 
             return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
-                                   args.batch_size, args.skip_existing)
+                                   args.batch_size, args.skip_existing, args.mirror)
         if args.command == "evaluate":
             from teethseg.evaluate import evaluate
 
-            evaluate(args.data, args.model, args.out, args.split, args.device, args.backend)
+            evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror)
             return 0
         if args.command == "export":
             from teethseg.api import default_model_path

@@ -32,12 +32,12 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
-    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True,
+    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = False,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
     index = index_dataset(data)
     samples = select_samples(index.samples, split)
-    segmenter = load_model(model, device, backend)
+    segmenter = load_model(model, device, backend, mirror=mirror)
     metrics = BinaryMetrics()
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
@@ -59,7 +59,8 @@ def evaluate(
             grid.append((sample.key, result.image, *shown, scores["dice"]))
     if not metrics.counts:
         raise TeethsegError(data, "no image could be evaluated")
-    summary = {"data": str(data), "split": split, "model": segmenter.name, **metrics.summary(), "skipped": skipped}
+    summary = {"data": str(data), "split": split, "model": segmenter.name, "mirror": mirror, **metrics.summary(),
+               "skipped": skipped}
     if teeth is not None:
         summary["numbering"] = teeth.summary()
     out = Path(out)

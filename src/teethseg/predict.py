@@ -12,6 +12,7 @@ import numpy as np
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import read_image
+from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
 from teethseg.preprocess import prepare_input
 from teethseg.postprocess import postprocess
@@ -66,18 +67,21 @@ class Segmenter:
     """A loaded model that predicts teeth on radiographs of any size.
 
     An optional ``numbering`` segmenter (a numbered model) names the teeth that this one
-    finds: the mask comes from this model, each tooth's FDI number from the other.
+    finds: the mask comes from this model, each tooth's FDI number from the other. With
+    ``mirror`` every network also sees the mirror image and the two outputs are averaged
+    (FDI numbers swapped back): more accurate, twice the network time.
     """
 
     def __init__(
         self, backend: Callable[[np.ndarray], np.ndarray], config: ModelConfig, name: str = "model",
-        info: dict | None = None, numbering: "Segmenter | None" = None,
+        info: dict | None = None, numbering: "Segmenter | None" = None, mirror: bool = False,
     ) -> None:
         self.backend = backend
         self.config = config
         self.name = name
         self.info = info or {}
         self.numbering = numbering
+        self.mirror = mirror
 
     @classmethod
     def from_file(
@@ -96,8 +100,13 @@ class Segmenter:
     def backend_name(self) -> str:
         return getattr(self.backend, "name", type(self.backend).__name__)
 
-    def scores(self, images: list[np.ndarray]) -> np.ndarray:
-        """Class probabilities (N x C x H x W) at the model's input size, in one backend call."""
+    def scores(self, images: list[np.ndarray], mirror: bool | None = None) -> np.ndarray:
+        """Class probabilities (N x C x H x W) at the model's input size, in one backend call (two with ``mirror``)."""
+        if self.mirror if mirror is None else mirror:
+            return mirror_average(self._scores, images, self.config.class_names)
+        return self._scores(images)
+
+    def _scores(self, images: list[np.ndarray]) -> np.ndarray:
         size, method = self.config.input_size, self.config.normalization
         batch = np.stack([prepare_input(image, size, method) for image in images])[:, None]
         return softmax(self.backend(batch))
@@ -115,7 +124,7 @@ class Segmenter:
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
         probabilities = self.scores(images)
-        numbering = self.numbering.scores(images) if self.numbering else [None] * len(images)
+        numbering = self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
         results = []
         for image, source, scores, numbers in zip(images, sources, probabilities, numbering):
             labels, confidence = postprocess(scores, image.shape, numbers)

@@ -13,7 +13,8 @@ from tqdm import tqdm
 
 from teethseg.config import ModelConfig
 from teethseg.data.layouts import DatasetIndex, Problem, Sample
-from teethseg.data.transforms import fdi_flip_table, horizontal_flip, train_augmentation
+from teethseg.data.transforms import horizontal_flip, train_augmentation
+from teethseg.mirror import fdi_flip_table
 from teethseg.errors import TeethsegError
 from teethseg.io import read_image
 from teethseg.preprocess import normalize, resize_image, resize_labels

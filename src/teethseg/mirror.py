@@ -1,0 +1,42 @@
+"""The mirror image of a radiograph, with tooth numbers kept true.
+
+A horizontal flip swaps the patient's left and right, so FDI teeth swap quadrants 1<->2 and
+3<->4. Training flips images with this table; prediction can average a network's output on
+the radiograph with its output on the mirror image (test-time augmentation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def fdi_flip_table(class_names: list[str] | None, num_classes: int) -> np.ndarray:
+    """Label lookup for a horizontal flip: identity, except FDI teeth swap left and right."""
+    table = np.arange(max(num_classes, 256), dtype=np.uint8)
+    if not class_names:
+        return table
+    index = {name: i for i, name in enumerate(class_names)}
+    mirror = {"1": "2", "2": "1", "3": "4", "4": "3", "5": "6", "6": "5", "7": "8", "8": "7"}
+    for name, i in index.items():
+        if len(name) == 2 and name.isdigit() and name[0] in mirror:
+            partner = index.get(mirror[name[0]] + name[1])
+            if partner is not None:
+                table[i] = partner
+    return table
+
+
+def mirror_average(
+    scores: Callable[[list[np.ndarray]], np.ndarray], images: list[np.ndarray], class_names: list[str]
+) -> np.ndarray:
+    """Mean of ``scores`` (N x C x H x W probabilities) on the images and on their mirror images.
+
+    Class c seen in a mirror image is class ``table[c]`` of the radiograph itself.
+    """
+    direct = scores(images)
+    mirrored = scores([np.ascontiguousarray(image[:, ::-1]) for image in images])[..., ::-1]
+    table = fdi_flip_table(class_names, direct.shape[1])[: direct.shape[1]]
+    renamed = np.empty_like(mirrored)
+    renamed[:, table] = mirrored
+    return (direct + renamed) / 2
