@@ -41,8 +41,8 @@ def load_model(
         backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
         threads: CPU threads per network call (default: every core); 1 suits several images
             segmented at once from as many threads, as ``teethseg predict`` does with folders.
-        mirror: also run every network on the mirror image and average (twice the time; on
-            the shared val split mean per-tooth Dice 0.835 -> see the model card).
+        mirror: also run every network on the mirror image and average: more accurate (see the
+            model card), twice the network time.
     """
     if path is not None:
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)

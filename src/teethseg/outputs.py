@@ -3,8 +3,8 @@
 For ``<stem>`` it writes ``<stem>_mask.png`` (0/255 at the input's size), ``<stem>_overlay.png``,
 ``<stem>_teeth.png`` (numbering models only) and ``<stem>.json`` (last, so its presence means
 the set is complete: ``--skip-existing`` relies on it). On a CPU each core segments its own
-image, so decoding and writing overlap with the network. A bad file is reported in one line and the others are still processed;
-the exit code is non-zero when any input failed.
+image, so decoding and writing overlap with the network. A bad file is reported in one line
+and the others are still processed; the exit code is non-zero when any input failed.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ def test_images_masks_without_splits_gets_a_seeded_split(tmp_path):
     index = index_dataset(write_images_masks(tmp_path / "d", n=10, splits=False))
     first = index.split(seed=1, val_fraction=0.2)
     again = index.split(seed=1, val_fraction=0.2)
-    other = index.split(seed=2, val_fraction=0.2)
+    others = [index.split(seed=seed, val_fraction=0.2) for seed in (2, 3, 4)]
     assert [s.key for s in first[1]] == [s.key for s in again[1]]
+    assert any([s.key for s in other[1]] != [s.key for s in first[1]] for other in others)  # the seed matters
     assert len(first[1]) == 2 and len(first[0]) == 8
     assert {s.key for s in first[0]} | {s.key for s in first[1]} == {s.key for s in index.samples}
 

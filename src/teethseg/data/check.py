@@ -62,7 +62,7 @@ def format_report(report: CheckReport) -> str:
         f"data:        {index.root}",
         f"layout:      {index.layout.name} ({index.layout.description})",
         f"images:      {len(index.samples)} with a mask ({masks} masks); {report.good} read cleanly",
-        f"splits:      " + ", ".join(f"{k} {v}" for k, v in sorted(report.splits.items())),
+        "splits:      " + ", ".join(f"{k} {v}" for k, v in sorted(report.splits.items())),
         f"image sizes: {sizes or 'none readable'}",
         f"mask values: {value_text or 'none readable'}",
     ]
