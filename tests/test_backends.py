@@ -107,3 +107,26 @@ def test_exported_prelus_become_the_same_leaky_relus(model_with_twin):
     with torch.no_grad():
         expected = network(torch.from_numpy(x)).numpy()
     assert np.abs(session.run(None, {"image": x})[0] - expected).max() < 1e-4
+
+
+def test_half_precision_model_files_get_half_precision_twins(tmp_path):
+    import onnx
+
+    from teethseg.export import export_onnx
+    from teethseg.model_file import stored_as_half
+
+    torch.manual_seed(0)
+    network = build_network(CONFIG).eval()
+    sizes, outputs = {}, {}
+    x = np.random.default_rng(0).normal(size=(1, 1, 64, 96)).astype(np.float32)
+    for half in (False, True):
+        path = tmp_path / f"m{int(half)}.safetensors"
+        save_model(path, network, CONFIG, half=half)
+        assert stored_as_half(path) == half
+        twin = export_onnx(path, path.with_suffix(".onnx"))
+        weights = onnx.load(str(twin)).graph.initializer
+        sizes[half] = sum(len(t.raw_data) for t in weights)
+        assert any(t.data_type == onnx.TensorProto.FLOAT16 for t in weights) == half
+        outputs[half] = Segmenter.from_file(twin).backend(x)
+    assert sizes[True] < 0.6 * sizes[False]  # the weights' bytes (the tiny graph's structure is not small)
+    assert np.abs(outputs[True] - outputs[False]).max() < 0.05

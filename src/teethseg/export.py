@@ -20,7 +20,9 @@ from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
 from teethseg.device import choose_device, wants_cuda
-from teethseg.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata, verified_sha256
+from teethseg.model_file import (
+    FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata, stored_as_half, verified_sha256,
+)
 
 OPSET = 17
 
@@ -73,8 +75,11 @@ class OnnxBackend:
         return self.session.run(None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)})[0]
 
 
-def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any]) -> bytes:
-    """Export a network with a dynamic batch at its fixed input size, metadata embedded."""
+def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any], half: bool = False) -> bytes:
+    """Export a network with a dynamic batch at its fixed input size, metadata embedded.
+
+    ``half`` stores the weights as float16 (half the file); the network still runs in float32.
+    """
     import onnx
     import torch
 
@@ -86,6 +91,8 @@ def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any]) -> bytes
         _export(network, height, width, buffer)
     proto = onnx.load_from_string(buffer.getvalue())
     prelu_as_leaky_relu(proto)
+    if half:
+        store_weights_as_half(proto)
     metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
                 "config": json.dumps(asdict(config)), "info": json.dumps(info)}
     for key, value in metadata.items():
@@ -121,6 +128,26 @@ def prelu_as_leaky_relu(proto: Any) -> int:
     return rewritten
 
 
+def store_weights_as_half(proto: Any) -> None:
+    """Keep float32 weights as float16 behind Cast nodes, which ONNX Runtime folds back when loading.
+
+    The file shrinks by half and the network runs in float32 as before. The bundled models'
+    weights are float16 already, so only the exporter's folded batch norms round.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    casts = []
+    for tensor in proto.graph.initializer:
+        if tensor.data_type != TensorProto.FLOAT or int(np.prod(tensor.dims)) < 64:
+            continue
+        name = tensor.name
+        tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), f"{name}.float16"))
+        casts.append(helper.make_node("Cast", [f"{name}.float16"], [name], to=TensorProto.FLOAT))
+    nodes = casts + list(proto.graph.node)  # casts first, so the graph stays in topological order
+    del proto.graph.node[:]
+    proto.graph.node.extend(nodes)
+
+
 def _drop_unused(proto: Any) -> None:
     """Remove the Identity nodes and initializers that nothing reads any more (the old slopes)."""
     outputs = {o.name for o in proto.graph.output}
@@ -142,12 +169,15 @@ def _export(network: Any, height: int, width: int, buffer: io.BytesIO) -> None:
 
 
 def export_onnx(model_path: str | Path, onnx_path: str | Path) -> Path:
-    """``teethseg export``: write the ONNX twin of a model file, atomically."""
+    """``teethseg export``: write the ONNX twin of a model file, atomically.
+
+    The twin keeps the file's precision: float16 weights stay float16 in the ONNX file.
+    """
     from teethseg.model import load_network
 
     network, config, info = load_network(model_path)
     info = {**info, "source_sha256": file_sha256(model_path)}
-    data = onnx_bytes(network, config, info)
+    data = onnx_bytes(network, config, info, half=stored_as_half(model_path))
     with atomic_path(onnx_path) as temporary:
         temporary.write_bytes(data)
     return Path(onnx_path)

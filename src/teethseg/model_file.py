@@ -54,3 +54,9 @@ def read_model_metadata(path: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
     except (KeyError, TypeError, ValueError) as error:
         raise TeethsegError(path, f"damaged teethseg model header ({error})") from None
     return config, info
+
+
+def stored_as_half(path: str | Path) -> bool:
+    """True when a model file keeps its weights as float16 (as the bundled models do)."""
+    with safe_open(str(path), framework="numpy") as handle:
+        return any(handle.get_slice(name).get_dtype() == "F16" for name in handle.keys())
