@@ -223,3 +223,21 @@ def test_fine_tuning_a_binary_model_into_a_numbering_one_keeps_its_body(trained,
     same = [k for k in before if k in after and before[k].shape == after[k].shape and k.endswith("conv.weight")]
     assert len(same) >= 4 and all(np.array_equal(before[k], after[k]) for k in same)
     assert after["unet.model.2.1.conv.unit0.conv.weight"].shape[:2] == (5, 5)  # the last layer, afresh for 5 classes
+
+
+def test_fine_tuning_from_the_bundled_mask_network(trained, tmp_path, capsys):
+    from safetensors.numpy import load_file
+
+    from teethseg.api import default_model_path
+    from teethseg.config import ModelConfig
+
+    _, data, _ = trained
+    config = write_config(tmp_path / "d.yaml", epochs=1, lr=0.0, model=ModelConfig(input_size=[64, 64]))
+    out = tmp_path / "clinic"
+    assert main(["train", "--data", str(data), "--out", str(out), "--config", str(config), "--init", "default"]) == 0
+    import re
+
+    assert re.search(r"(\d+) of \1 tensors copied", capsys.readouterr().out)  # every tensor
+    bundled, tuned = load_file(str(default_model_path())), load_file(str(out / "model.safetensors"))
+    first = "unet.model.0.conv.unit0.conv.weight"
+    assert np.array_equal(bundled[first].astype(np.float32), tuned[first])

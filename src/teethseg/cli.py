@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=None, help="random seed (overrides the config)")
     train.add_argument("--epochs", type=int, default=None, help="number of epochs (overrides the config)")
     train.add_argument("--init", default=None, metavar="MODEL",
-                       help="fine-tune: start from this teethseg model file's weights (same network shape)")
+                       help="fine-tune: start from this teethseg model file's weights (same network body; "
+                            "'default' = the bundled mask network)")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")

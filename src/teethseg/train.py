@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from teethseg import __version__
+from teethseg.api import default_model_path
 from teethseg.config import TrainConfig, load_config, save_config
 from teethseg.data.dataset import SegmentationDataset, load_samples
 from teethseg.data.layouts import index_dataset
@@ -87,6 +88,8 @@ def _initial_weights(config: TrainConfig) -> dict[str, torch.Tensor]:
     number of classes), and those start afresh. The input size may differ too (the
     network is fully convolutional), so a model trained at 256x256 can be refined at 512x512.
     """
+    if config.init == "default":  # the bundled mask network
+        config.init = str(default_model_path())
     source, source_config, _ = load_network(config.init)
     body = ("architecture", "channels", "strides", "num_res_units", "norm")
     different = [k for k in body if getattr(source_config, k) != getattr(config.model, k)]
