@@ -1,7 +1,7 @@
 """Copy trained models into the package as the bundled default, with ONNX twins and a checksum card.
 
-Weights are stored as float16 (exported to ONNX from the same, widened weights) so that both
-models and their ONNX twins stay under 20 MB.
+Weights are stored as float16, in the model files and in their ONNX twins, so that both models
+and their twins stay well under 20 MB.
 
 Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors]
 Writes src/teethseg/weights/{teethseg-default,teethseg-numbering}.{safetensors,onnx} and default.json.
@@ -27,28 +27,30 @@ def bundle(source: Path, name: str) -> dict[str, Any]:
     network, config, info = load_network(source)
     target = WEIGHTS / f"{name}.safetensors"
     save_model(target, network, config, info, half=True)
-    twin = export_onnx(target, target.with_suffix(".onnx"))
     return {
         "name": name,
         "file": target.name,
         "sha256": file_sha256(target),
-        "onnx_file": twin.name,
-        "onnx_sha256": file_sha256(twin),
-        "size_bytes": target.stat().st_size + twin.stat().st_size,
+        **twin_entry(target, target.with_suffix(".onnx")),
         "classes": len(config.class_names),
         "input_size": config.input_size,
         "training": info,
     }
 
 
+def twin_entry(model: Path, twin: Path) -> dict[str, Any]:
+    """Export the model file's ONNX twin; its card fields (name, checksum, size of the pair)."""
+    export_onnx(model, twin)
+    return {"onnx_file": twin.name, "onnx_sha256": file_sha256(twin),
+            "size_bytes": model.stat().st_size + twin.stat().st_size}
+
+
 def export_twins() -> None:
     """Re-export the ONNX twins of the bundled models and update their checksums in the card."""
     card = json.loads((WEIGHTS / "default.json").read_text())
     for entry in [card] + ([card["numbering"]] if "numbering" in card else []):
-        twin = export_onnx(WEIGHTS / entry["file"], WEIGHTS / entry["onnx_file"])
-        entry["onnx_sha256"] = file_sha256(twin)
-        entry["size_bytes"] = (WEIGHTS / entry["file"]).stat().st_size + twin.stat().st_size
-        print(f"{twin.name} {entry['onnx_sha256']}")
+        entry.update(twin_entry(WEIGHTS / entry["file"], WEIGHTS / entry["onnx_file"]))
+        print(f"{entry['onnx_file']} {entry['onnx_sha256']}")
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
 
 

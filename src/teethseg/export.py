@@ -101,8 +101,8 @@ def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any], half: bo
     return proto.SerializeToString()
 
 
-def prelu_as_leaky_relu(proto: Any) -> int:
-    """Rewrite each PReLU with one slope as the same LeakyReLU; return how many were rewritten.
+def prelu_as_leaky_relu(proto: Any) -> None:
+    """Rewrite each PReLU with one slope as the same LeakyReLU.
 
     MONAI's U-Net uses PReLU with a single learnt slope, which is exactly LeakyReLU with that
     slope. ONNX Runtime fuses LeakyReLU into the convolution before it but runs PReLU as a
@@ -114,7 +114,6 @@ def prelu_as_leaky_relu(proto: Any) -> int:
     for node in proto.graph.node:  # the exporter shares equal slopes through Identity nodes
         if node.op_type == "Identity" and node.input[0] in initializers:
             initializers[node.output[0]] = initializers[node.input[0]]
-    rewritten = 0
     for index, node in enumerate(proto.graph.node):
         slope = initializers.get(node.input[1]) if node.op_type == "PRelu" else None
         if slope is None or int(np.prod(slope.dims)) != 1:
@@ -123,9 +122,7 @@ def prelu_as_leaky_relu(proto: Any) -> int:
         leaky = helper.make_node("LeakyRelu", [node.input[0]], list(node.output), name=node.name, alpha=alpha)
         proto.graph.node.remove(node)
         proto.graph.node.insert(index, leaky)
-        rewritten += 1
     _drop_unused(proto)
-    return rewritten
 
 
 def store_weights_as_half(proto: Any) -> None:

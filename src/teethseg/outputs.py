@@ -171,17 +171,20 @@ def predict_command(
     return 0 if not problems else 1
 
 
-def _segment(jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path) -> list[tuple[int, list[str]]]:
-    """Read, segment and write a group of inputs (every frame); per input: frames and printed lines.
+def _segment(
+    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path
+) -> list[tuple[int, list[tuple[bool, str]]]]:
+    """Read, segment and write a group of inputs (every frame).
 
-    A bad input gives its error line and does not stop the others of the group.
+    Per input: its number of frames and a (failed, line) pair per frame written or problem
+    met. A bad input gives its problem and does not stop the others of the group.
     """
     frames, outcome = [], []
     for job in jobs:
         try:
             items = _read(job)
         except TeethsegError as error:
-            outcome.append((0, [f"teethseg: error: {error}"]))
+            outcome.append((0, [(True, str(error))]))
             continue
         frames.extend((len(outcome), job[0], item) for item in items)
         outcome.append((len(items), []))
@@ -193,10 +196,10 @@ def _segment(jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_
             try:
                 names = ", ".join(p.name for p in write_result(result, out_dir, stem))
             except (TeethsegError, OSError) as error:
-                outcome[index][1].append(f"teethseg: error: {path}: could not write outputs ({error})")
+                outcome[index][1].append((True, f"{path}: could not write outputs ({error})"))
                 continue
-            outcome[index][1].append(f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
-                                     f"{result.teeth_count_kind} -> {out_dir}/ {names}")
+            outcome[index][1].append((False, f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
+                                             f"{result.teeth_count_kind} -> {out_dir}/ {names}"))
     return outcome
 
 
@@ -216,10 +219,10 @@ def _run(
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1
-                for line in lines:
-                    if line.startswith("teethseg: error: "):
-                        problems.append(line.removeprefix("teethseg: error: "))
-                        tqdm.write(line, file=sys.stderr)
+                for failed, line in lines:
+                    if failed:
+                        problems.append(line)
+                        tqdm.write(f"teethseg: error: {line}", file=sys.stderr)
                     else:
                         done += 1
                         tqdm.write(line)
