@@ -25,6 +25,7 @@ def test_bundled_recipe_loads():
         ("epochz: 3\n", "unknown config keys: epochz"),
         ("model: {channels: [8, 16], strides: [2, 2]}\n", "one entry fewer"),
         ("model: {num_classes: 1}\n", "at least 2"),
+        ("model: {contact_width: 2}\n", "num_classes: 3"),
         ("- a list\n", "mapping"),
         ("epochs: [unclosed\n", "not valid YAML"),
     ],

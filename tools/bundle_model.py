@@ -3,7 +3,9 @@
 Weights are stored as float16, in the model files and in their ONNX twins, so that both models
 and their twins stay well under 20 MB.
 
-Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors]
+Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors [--data DATA]]
+(--data: the training data, to give a numbering model trained before teethseg stored typical
+tooth sizes in its file the sizes that join split teeth.)
 Writes src/teethseg/weights/{teethseg-default,teethseg-numbering}.{safetensors,onnx} and default.json.
 After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
 """
@@ -15,16 +17,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from teethseg.data.layouts import index_dataset
+from teethseg.evaluate import class_mapping
 from teethseg.export import export_onnx
 from teethseg.model import load_network, save_model
 from teethseg.model_file import file_sha256
+from teethseg.split_teeth import typical_tooth_fractions
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"
 
 
-def bundle(source: Path, name: str) -> dict[str, Any]:
+def bundle(source: Path, name: str, data: Path | None = None) -> dict[str, Any]:
     """Copy one model and export its ONNX twin; return its card entry."""
     network, config, info = load_network(source)
+    if config.numbered and "typical_tooth_fractions" not in info and data is not None:
+        info["typical_tooth_fractions"] = typical_fractions_from(data, config.class_names, info.get("seed", 0))
     target = WEIGHTS / f"{name}.safetensors"
     save_model(target, network, config, info, half=True)
     return {
@@ -36,6 +43,14 @@ def bundle(source: Path, name: str) -> dict[str, Any]:
         "input_size": config.input_size,
         "training": info,
     }
+
+
+def typical_fractions_from(data: Path, class_names: list[str], seed: int) -> list[float]:
+    """Typical tooth shares of the image on the training split of ``data``, as training computes them."""
+    index = index_dataset(data)
+    to_model_class = class_mapping(index.class_names, class_names)
+    train, _ = index.split(seed)
+    return typical_tooth_fractions([to_model_class[index.read_mask(s)] for s in train], len(class_names))
 
 
 def twin_entry(model: Path, twin: Path) -> dict[str, Any]:
@@ -58,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, nargs="?", help="the trained binary teeth model")
     parser.add_argument("--numbering", type=Path, default=None, help="a trained numbered model that names the teeth")
+    parser.add_argument("--data", type=Path, default=None, help="training data (typical tooth sizes for old numbering models)")
     parser.add_argument("--twins-only", action="store_true", help="only re-export the bundled models' ONNX twins")
     args = parser.parse_args()
     if args.twins_only:
@@ -69,7 +85,7 @@ def main() -> None:
         old.unlink()
     card = bundle(args.model, "teethseg-default")
     if args.numbering:
-        card["numbering"] = bundle(args.numbering, "teethseg-numbering")
+        card["numbering"] = bundle(args.numbering, "teethseg-numbering", args.data)
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
     total = card["size_bytes"] + (card["numbering"]["size_bytes"] if args.numbering else 0)
     print(f"bundled into {WEIGHTS}: {total / 1e6:.1f} MB")

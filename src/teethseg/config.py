@@ -27,6 +27,14 @@ class ModelConfig:
     input_size: list[int] = field(default_factory=lambda: [512, 512])
     normalization: str = "zscore"
     class_names: list[str] = field(default_factory=lambda: ["background", "tooth"])
+    # > 0: a third class marks tooth pixels within this many pixels (at input size) of another
+    # tooth, so that teeth which touch can be told apart and counted (see teethseg.instances).
+    contact_width: int = 0
+
+    @property
+    def numbered(self) -> bool:
+        """Whether the classes are numbered teeth (not background / tooth / contact)."""
+        return self.num_classes > 2 and not self.contact_width
 
 
 @dataclass
@@ -72,6 +80,8 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
     config.model = model
     if config.model.num_classes < 2:
         raise TeethsegError(source, "model.num_classes must be at least 2 (background + tooth)")
+    if config.model.contact_width < 0 or (config.model.contact_width and config.model.num_classes != 3):
+        raise TeethsegError(source, "model.contact_width needs model.num_classes: 3 (background, tooth, contact)")
     if len(config.model.strides) != len(config.model.channels) - 1:
         raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")
     return config

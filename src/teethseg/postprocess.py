@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from teethseg.preprocess import resize_scores
 from teethseg.regions import dilate, label_regions, value_boxes
+from teethseg.split_teeth import join_split_teeth
 
 # Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
 MIN_BLOB_FRACTION = 0.0002
@@ -18,12 +19,17 @@ MIN_BLOB_FRACTION = 0.0002
 MIN_TOOTH_FRACTION = 0.0005
 
 
-def labels_at_size(probabilities: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (uint8) and their confidence at ``size_hw``, resizing one class at a time to save memory."""
+def labels_at_size(
+    probabilities: np.ndarray, size_hw: tuple[int, int], numbered: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (uint8) and their confidence at ``size_hw``, resizing one class at a time to save memory.
+
+    Unnumbered models (``numbered`` False, or None with two classes) give the binary teeth mask.
+    """
     tooth = 1.0 - resize_scores(probabilities[:1], size_hw)[0]
     foreground = tooth > 0.5
     background_confidence = 1.0 - tooth
-    if probabilities.shape[0] == 2:
+    if not (probabilities.shape[0] > 2 if numbered is None else numbered):
         return foreground.astype(np.uint8), np.where(foreground, tooth, background_confidence).astype(np.float32)
     labels, best = tooth_classes(probabilities, size_hw, foreground)
     return labels, np.where(foreground, best, background_confidence).astype(np.float32)
@@ -150,19 +156,25 @@ def _padded(
 
 
 def postprocess(
-    probabilities: np.ndarray, size_hw: tuple[int, int], numbering: np.ndarray | None = None
+    probabilities: np.ndarray, size_hw: tuple[int, int], numbering: np.ndarray | None = None, contacts: bool = False,
+    typical: list[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities at model size -> clean labels and confidence at the source size.
 
     With ``numbering`` (a numbered model's probabilities), the mask comes from
-    ``probabilities`` and each tooth pixel takes its number from ``numbering``.
+    ``probabilities`` and each tooth pixel takes its number from ``numbering``. When
+    ``probabilities`` come from a contact model (``contacts``) and ``typical`` tooth shares are
+    known, a tooth split between two numbers is joined again (see ``teethseg.split_teeth``).
     """
-    labels, confidence = labels_at_size(probabilities, size_hw)
+    numbered = probabilities.shape[0] > 2 and not contacts
+    labels, confidence = labels_at_size(probabilities, size_hw, numbered)
     labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
     if numbering is not None:
         foreground = labels > 0
         labels, best = tooth_classes(numbering, size_hw, foreground)
         confidence = np.where(foreground, best, confidence)
-    if numbering is not None or probabilities.shape[0] > 2:
+    if numbering is not None or numbered:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
+    if numbering is not None and contacts and typical:
+        labels = join_split_teeth(labels, probabilities, typical)
     return labels, confidence

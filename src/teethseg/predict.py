@@ -94,7 +94,9 @@ class Segmenter:
 
     @property
     def class_names(self) -> list[str]:
-        return self.numbering.config.class_names if self.numbering else self.config.class_names
+        if self.numbering:
+            return self.numbering.config.class_names
+        return self.config.class_names[:2] if self.config.contact_width else self.config.class_names
 
     @property
     def backend_name(self) -> str:
@@ -125,9 +127,10 @@ class Segmenter:
         sources = sources or [None] * len(images)
         probabilities = self.scores(images)
         numbering = self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
+        typical = self.numbering.info.get("typical_tooth_fractions") if self.numbering else None
         results = []
         for image, source, scores, numbers in zip(images, sources, probabilities, numbering):
-            labels, confidence = postprocess(scores, image.shape, numbers)
+            labels, confidence = postprocess(scores, image.shape, numbers, bool(self.config.contact_width), typical)
             teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
             results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source))
         return results

@@ -29,6 +29,7 @@ from teethseg.io import atomic_path
 from teethseg.metrics import BinaryMetrics, ToothMetrics
 from teethseg.model import build_network, load_network, save_model
 from teethseg.postprocess import labels_at_size
+from teethseg.split_teeth import typical_tooth_fractions
 from teethseg.device import choose_device
 from teethseg.report import plot_history
 
@@ -44,6 +45,8 @@ def _autocast(device: torch.device, enabled: bool):
 
 
 def _class_names(config: TrainConfig, found: list[str] | None) -> list[str]:
+    if config.model.contact_width:
+        return ["background", "tooth", "contact"]
     if config.model.num_classes == 2:
         return ["background", "tooth"]
     if found and len(found) >= config.model.num_classes:
@@ -56,13 +59,13 @@ def validate(network: torch.nn.Module, dataset: SegmentationDataset, device: tor
     """Binary teeth scores (and mean per-tooth Dice for numbered models) at the model geometry."""
     network.eval()
     metrics = BinaryMetrics()
-    teeth = ToothMetrics(dataset.model.class_names) if dataset.model.num_classes > 2 else None
+    teeth = ToothMetrics(dataset.model.class_names) if dataset.model.numbered else None
     for i in range(len(dataset)):
         image, mask = dataset[i]
         with _autocast(device, amp):
             logits = network(image[None].to(device))
         probabilities = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
-        prediction, _ = labels_at_size(probabilities, probabilities.shape[1:])
+        prediction, _ = labels_at_size(probabilities, probabilities.shape[1:], dataset.model.numbered)
         metrics.update(prediction > 0, mask.numpy() > 0)
         if teeth is not None:
             teeth.update(prediction, mask.numpy())
@@ -215,6 +218,8 @@ def train(
                     "val_accuracy": scores["accuracy"], "data": str(Path(data).resolve().name),
                     "train_images": len(train_images), "val_images": len(val_images), "seed": config.seed,
                     "init": Path(config.init).name if config.init else None}
+            if config.model.numbered:  # lets a contact model join teeth split between two numbers
+                info["typical_tooth_fractions"] = typical_tooth_fractions(train_masks, config.model.num_classes)
             save_model(run / "model.safetensors", network, config.model, info)
         state = {"network": network.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                  "epoch": epoch + 1, "best_dice": best_dice, "history": history}
@@ -223,6 +228,6 @@ def train(
         tooth = f"  val tooth Dice {row['val_tooth_dice']:.4f}" if "val_tooth_dice" in row else ""
         print(f"epoch {epoch + 1}/{config.epochs}  loss {row['train_loss']:.4f}  val Dice {row['val_dice']:.4f}  "
               f"val accuracy {row['val_accuracy']:.4f}{tooth}  ({row['seconds']:.0f}s)", flush=True)
-    print(f"best val {'tooth ' if config.model.num_classes > 2 else ''}Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
+    print(f"best val {'tooth ' if config.model.numbered else ''}Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
     return run / "model.safetensors"
 

@@ -6,6 +6,7 @@ then cropped. Randomness depends only on (seed, epoch, item), so a resumed run r
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -20,13 +21,30 @@ from teethseg.io import read_image
 from teethseg.preprocess import normalize, resize_image, resize_labels
 
 
-def to_classes(mask: np.ndarray, num_classes: int, path: object = None) -> np.ndarray:
-    """Label map -> training classes: any tooth for binary models, the class itself otherwise."""
-    if num_classes == 2:
+def to_classes(mask: np.ndarray, model: ModelConfig, path: object = None) -> np.ndarray:
+    """Label map -> training classes: any tooth for binary models, tooth or contact for
+    contact models, the class itself for numbered ones."""
+    if model.contact_width:
+        return contact_classes(mask, model.contact_width)
+    if model.num_classes == 2:
         return (mask > 0).astype(np.uint8)
-    if mask.max(initial=0) >= num_classes:
-        raise TeethsegError(path, f"mask value {int(mask.max())} is not a class of this {num_classes}-class model")
+    if mask.max(initial=0) >= model.num_classes:
+        raise TeethsegError(path, f"mask value {int(mask.max())} is not a class of this {model.num_classes}-class model")
     return mask
+
+
+def contact_classes(mask: np.ndarray, width: int) -> np.ndarray:
+    """0 background, 1 tooth, 2 tooth pixel with another tooth's label within ``width`` pixels.
+
+    Needs a mask with a value per tooth; with one value for all teeth there are no contacts.
+    """
+    labels = mask.astype(np.uint16)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    highest = cv2.dilate(labels, disc)
+    lowest = cv2.erode(np.where(labels > 0, labels, np.iinfo(np.uint16).max).astype(np.uint16), disc)
+    tooth = labels > 0
+    contact = tooth & ((highest != labels) | (lowest != labels))
+    return (tooth.astype(np.uint8) + contact).astype(np.uint8)
 
 
 def load_samples(
@@ -37,13 +55,14 @@ def load_samples(
     for sample in tqdm(samples, desc=f"loading {what}", disable=None if progress else True, leave=False):
         try:
             image = read_image(sample.image)
-            mask = to_classes(index.read_mask(sample, image.shape), model.num_classes, sample.mask or sample.image)
+            labels = resize_labels(index.read_mask(sample, image.shape), model.input_size)
+            mask = to_classes(labels, model, sample.mask or sample.image)
         except TeethsegError as error:
             problems.append(Problem(sample.mask if "mask" in error.problem and sample.mask else sample.image, error.problem))
             continue
         kept.append(sample)
         images.append(resize_image(image, model.input_size))
-        masks.append(resize_labels(mask, model.input_size))
+        masks.append(mask)
     return kept, images, masks, problems
 
 

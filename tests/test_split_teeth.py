@@ -1,0 +1,84 @@
+import numpy as np
+
+from teethseg.data.dataset import contact_classes
+from teethseg.postprocess import postprocess
+from teethseg.split_teeth import border_pairs, join_split_teeth, typical_tooth_fractions
+
+
+def two_touching_teeth() -> np.ndarray:
+    """Label map: tooth 3 at columns 4..13, tooth 7 at columns 14..23, touching."""
+    labels = np.zeros((20, 30), np.uint8)
+    labels[4:16, 4:14] = 3
+    labels[4:16, 14:24] = 7
+    return labels
+
+
+def contact_probabilities(truth: np.ndarray) -> np.ndarray:
+    """Confident background / tooth / contact probabilities for a true label map."""
+    classes = contact_classes(truth, 2)
+    return np.stack([(classes == c).astype(np.float32) * 0.9 + 0.05 for c in range(3)])
+
+
+TYPICAL = [0.0] * 33
+TYPICAL[3] = TYPICAL[4] = TYPICAL[7] = 120 / 600  # a tooth is 12 x 10 of the 20 x 30 image
+
+
+def test_contact_classes_mark_only_where_teeth_touch():
+    classes = contact_classes(two_touching_teeth(), 2)
+    assert (classes[4:16, 12:16] == 2).all()  # two pixels each side of the border
+    assert (classes[4:16, 4:12] == 1).all() and (classes[4:16, 16:24] == 1).all()  # borders with background are not contacts
+    assert not classes[:4].any()
+    assert contact_classes((two_touching_teeth() > 0).astype(np.uint8), 2).max() == 1  # one value: no contacts
+
+
+def test_typical_fractions_are_medians_where_present():
+    a, b = np.zeros((10, 10), np.uint8), np.zeros((10, 10), np.uint8)
+    a[:2] = 1
+    b[:4] = 1
+    b[9, 9] = 2
+    assert typical_tooth_fractions([a, b, b], 4) == [0.0, 0.4, 0.01, 0.0]
+
+
+def test_a_tooth_named_twice_is_joined_and_real_neighbours_stay_apart():
+    truth = two_touching_teeth()
+    contacts = contact_probabilities(truth)
+    predicted = truth.copy()
+    predicted[4:16, 11:14] = 4  # a strip of tooth 3 named 4: no contact between 3 and 4
+    pairs = {(a, b): share for a, b, share in border_pairs(predicted, contacts[2] / (contacts[1] + contacts[2]))}
+    assert pairs[(3, 4)] < 0.2 < pairs[(4, 7)]
+    joined = join_split_teeth(predicted, contacts, TYPICAL)
+    assert np.array_equal(joined, truth)
+    # two tooth-sized regions stay apart even where no contact is seen between them
+    no_contacts = contact_probabilities(truth > 0)
+    assert np.array_equal(join_split_teeth(truth, no_contacts, TYPICAL), truth)
+
+
+def test_joining_works_at_any_output_size_through_postprocess():
+    truth = two_touching_teeth()
+    contacts = contact_probabilities(truth)
+    numbering = np.full((33, 20, 30), 0.01, np.float32)
+    numbering[0][truth == 0] = 0.9
+    numbering[3][:, 4:11] = 0.9
+    numbering[4][:, 11:14] = 0.9
+    numbering[7][:, 14:24] = 0.9
+    split, _ = postprocess(contacts, (40, 60), numbering, contacts=True)
+    joined, _ = postprocess(contacts, (40, 60), numbering, contacts=True, typical=TYPICAL)
+    assert set(np.unique(split)) == {0, 3, 4, 7} and set(np.unique(joined)) == {0, 3, 7}
+
+
+def test_border_pairs_match_a_ring_by_ring_definition():
+    from teethseg.regions import dilate
+
+    rng = np.random.default_rng(3)
+    labels = np.kron(rng.integers(0, 6, size=(8, 10)), np.ones((4, 4), int)).astype(np.uint8)
+    share = rng.random(labels.shape).astype(np.float32)
+    expected = []
+    rings = {c: dilate(labels == c, 1) & (labels != c) for c in range(1, 6)}
+    for a in range(1, 6):
+        for b in range(a + 1, 6):
+            border = (rings[a] & (labels == b)) | (rings[b] & (labels == a))
+            if border.sum() >= 6:
+                expected.append((a, b, float(share[border].mean())))
+    found = border_pairs(labels, share)
+    assert [p[:2] for p in found] == [p[:2] for p in expected] and len(found) > 3
+    assert np.allclose([p[2] for p in found], [p[2] for p in expected])
