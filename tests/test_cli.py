@@ -232,7 +232,8 @@ def test_fine_tuning_from_the_bundled_mask_network(trained, tmp_path, capsys):
     from teethseg.config import ModelConfig
 
     _, data, _ = trained
-    config = write_config(tmp_path / "d.yaml", epochs=1, lr=0.0, model=ModelConfig(input_size=[64, 64]))
+    contacts = ModelConfig(input_size=[64, 64], num_classes=3, contact_width=2)  # as the bundled mask network
+    config = write_config(tmp_path / "d.yaml", epochs=1, lr=0.0, model=contacts)
     out = tmp_path / "clinic"
     assert main(["train", "--data", str(data), "--out", str(out), "--config", str(config), "--init", "default"]) == 0
     import re
