@@ -11,6 +11,7 @@ import numpy as np
 from teethseg.preprocess import resize_scores
 from teethseg.regions import dilate, label_regions, value_boxes
 from teethseg.split_teeth import join_split_teeth
+from teethseg.tooth_borders import redraw_borders
 
 # Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
 MIN_BLOB_FRACTION = 0.0002
@@ -163,8 +164,9 @@ def postprocess(
 
     With ``numbering`` (a numbered model's probabilities), the mask comes from
     ``probabilities`` and each tooth pixel takes its number from ``numbering``. When
-    ``probabilities`` come from a contact model (``contacts``) and ``typical`` tooth shares are
-    known, a tooth split between two numbers is joined again (see ``teethseg.split_teeth``).
+    ``probabilities`` come from a contact model (``contacts``), a tooth split between two
+    numbers is joined again (with ``typical`` tooth shares, see ``teethseg.split_teeth``) and
+    borders between teeth move to the contacts (``teethseg.tooth_borders``).
     """
     numbered = probabilities.shape[0] > 2 and not contacts
     labels, confidence = labels_at_size(probabilities, size_hw, numbered)
@@ -175,6 +177,8 @@ def postprocess(
         confidence = np.where(foreground, best, confidence)
     if numbering is not None or numbered:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
-    if numbering is not None and contacts and typical:
-        labels = join_split_teeth(labels, probabilities, typical)
+    if numbering is not None and contacts:
+        if typical:
+            labels = join_split_teeth(labels, probabilities, typical)
+        labels = one_region_per_tooth(redraw_borders(labels, probabilities), int(MIN_TOOTH_FRACTION * labels.size))
     return labels, confidence
