@@ -58,12 +58,12 @@ def test_joining_works_at_any_output_size_through_postprocess():
     contacts = contact_probabilities(truth)
     numbering = np.full((33, 20, 30), 0.01, np.float32)
     numbering[0][truth == 0] = 0.9
-    numbering[3][:, 4:11] = 0.9
-    numbering[4][:, 11:14] = 0.9
+    numbering[3][:, 4:8] = 0.9  # tooth 3 named half 3, half 4: too even for a border to settle it
+    numbering[4][:, 8:14] = 0.9
     numbering[7][:, 14:24] = 0.9
     split, _ = postprocess(contacts, (40, 60), numbering, contacts=True)
     joined, _ = postprocess(contacts, (40, 60), numbering, contacts=True, typical=TYPICAL)
-    assert set(np.unique(split)) == {0, 3, 4, 7} and set(np.unique(joined)) == {0, 3, 7}
+    assert set(np.unique(split)) == {0, 3, 4, 7} and set(np.unique(joined)) == {0, 4, 7}
 
 
 def test_border_pairs_match_a_ring_by_ring_definition():
