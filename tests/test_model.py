@@ -80,3 +80,30 @@ def test_corrupted_model_is_detected(tmp_path):
     path.write_bytes(bytes(data[: len(data) // 2]))
     with pytest.raises(TeethsegError, match=str(path)):
         load_network(path)
+
+
+def test_a_model_from_a_newer_teethseg_says_so(tmp_path):
+    import json
+
+    import onnx
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from teethseg.export import export_onnx, open_backend
+
+    path = tmp_path / "m.safetensors"
+    save_model(path, build_network(SMALL), SMALL)
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+    newer_config = json.dumps({**json.loads(metadata["config"]), "tomorrow": 1})
+    newer = tmp_path / "newer.safetensors"
+    save_file(load_file(str(path)), str(newer), metadata={**metadata, "config": newer_config})
+    with pytest.raises(TeethsegError, match=r"newer teethseg \(unknown settings: tomorrow\)"):
+        load_network(newer)
+    twin = tmp_path / "m.onnx"
+    export_onnx(path, twin)
+    model = onnx.load(str(twin))
+    next(entry for entry in model.metadata_props if entry.key == "config").value = newer_config
+    onnx.save(model, str(twin))
+    with pytest.raises(TeethsegError, match="newer teethseg"):
+        open_backend(twin, "cpu", "onnx")

@@ -21,7 +21,8 @@ from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path
 from teethseg.device import choose_device, wants_cuda
 from teethseg.model_file import (
-    FORMAT_NAME, FORMAT_VERSION, file_sha256, read_model_metadata, stored_as_half, verified_sha256,
+    FORMAT_NAME, FORMAT_VERSION, config_from_header, file_sha256, read_model_metadata, stored_as_half,
+    verified_sha256,
 )
 
 OPSET = 17
@@ -186,7 +187,7 @@ def onnx_model_config(backend: OnnxBackend, path: str | Path | None) -> tuple[Mo
     if metadata.get("format") != FORMAT_NAME:
         raise TeethsegError(path, "not a teethseg model (ONNX file without teethseg metadata)")
     try:
-        return ModelConfig(**json.loads(metadata["config"])), json.loads(metadata.get("info", "{}"))
+        return config_from_header(metadata["config"], path), json.loads(metadata.get("info", "{}"))
     except (KeyError, TypeError, ValueError) as error:
         raise TeethsegError(path, f"damaged teethseg metadata in ONNX file ({error})") from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,20 @@ def read_model_metadata(path: str | Path) -> tuple[ModelConfig, dict[str, Any]]:
     if metadata.get("format_version") != FORMAT_VERSION:
         raise TeethsegError(path, f"unsupported teethseg model version {metadata.get('format_version')}")
     try:
-        config = ModelConfig(**json.loads(metadata["config"]))
+        config = config_from_header(metadata["config"], path)
         info = json.loads(metadata.get("info", "{}"))
     except (KeyError, TypeError, ValueError) as error:
         raise TeethsegError(path, f"damaged teethseg model header ({error})") from None
     return config, info
+
+
+def config_from_header(text: str, path: str | Path | None) -> ModelConfig:
+    """The ModelConfig stored in a model file; a setting this version does not know means a newer teethseg made it."""
+    values = json.loads(text)
+    unknown = sorted(set(values) - {f.name for f in fields(ModelConfig)})
+    if unknown:
+        raise TeethsegError(path, f"model made by a newer teethseg (unknown settings: {', '.join(unknown)}); upgrade teethseg")
+    return ModelConfig(**values)
 
 
 def stored_as_half(path: str | Path) -> bool:
