@@ -1,7 +1,7 @@
 import numpy as np
 from scipy import ndimage
 
-from teethseg.regions import dilate, erode, label_regions, value_boxes
+from teethseg.regions import bounding_box, dilate, erode, label_regions, value_boxes
 
 
 def random_labels(seed: int, shape=(61, 83), values=6) -> np.ndarray:
@@ -41,3 +41,10 @@ def test_dilate_and_erode_equal_scipy():
     for iterations in (1, 2, 3):
         assert (dilate(mask, iterations) == ndimage.binary_dilation(mask, iterations=iterations)).all()
         assert (erode(mask, iterations) == ndimage.binary_erosion(mask, iterations=iterations)).all()
+
+
+def test_bounding_box_holds_every_pixel():
+    mask = np.zeros((7, 9), bool)
+    assert bounding_box(mask) is None
+    mask[2, 3] = mask[5, 6] = True
+    assert bounding_box(mask) == (slice(2, 6), slice(3, 7))

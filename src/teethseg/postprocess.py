@@ -175,10 +175,10 @@ def postprocess(
         foreground = labels > 0
         labels, best = tooth_classes(numbering, size_hw, foreground)
         confidence = np.where(foreground, best, confidence)
+        if contacts:
+            labels = redraw_borders(labels, probabilities)
     if numbering is not None or numbered:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
-    if numbering is not None and contacts:
-        if typical:
-            labels = join_split_teeth(labels, probabilities, typical)
-        labels = one_region_per_tooth(redraw_borders(labels, probabilities), int(MIN_TOOTH_FRACTION * labels.size))
+    if numbering is not None and contacts and typical:
+        labels = join_split_teeth(labels, probabilities, typical)
     return labels, confidence

@@ -25,6 +25,14 @@ def label_regions(mask: np.ndarray) -> tuple[np.ndarray, int, list[Box], np.ndar
     return regions, count - 1, boxes, stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
 
 
+def bounding_box(mask: np.ndarray) -> Box | None:
+    """The smallest box holding every pixel of a boolean mask (None when it is empty)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
 def value_boxes(labels: np.ndarray) -> list[Box | None]:
     """The bounding box of each value 1..max of a label map (None where absent), in one pass per axis."""
     top = int(labels.max(initial=0))

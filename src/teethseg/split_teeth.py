@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from teethseg.preprocess import resize_labels
+from teethseg.regions import bounding_box
 
 # The smaller region is under this fraction of a typical tooth of its number ...
 MAX_PART = 0.5
@@ -64,11 +65,14 @@ def join_split_teeth(labels: np.ndarray, contacts: np.ndarray, typical: list[flo
     ``typical``: per class, a typical tooth's share of the image (``typical_tooth_fractions``).
     """
     small = resize_labels(labels, contacts.shape[1:])
-    contact_share = contacts[2] / np.maximum(contacts[1] + contacts[2], 1e-6)
     share = np.bincount(small.ravel(), minlength=len(typical))[: len(typical)] / small.size
+    box = bounding_box(small > 0)
+    if box is None:
+        return labels
+    contact_share = contacts[2][box] / np.maximum(contacts[1][box] + contacts[2][box], 1e-6)
     renamed = np.arange(max(256, len(typical)), dtype=np.uint8)
     joined: set[int] = set()
-    for a, b, contact in sorted(border_pairs(small, contact_share), key=lambda pair: pair[2]):
+    for a, b, contact in sorted(border_pairs(small[box], contact_share), key=lambda pair: pair[2]):
         if a in joined or b in joined or min(typical[a], typical[b]) <= 0:
             continue
         part = min(share[a] / typical[a], share[b] / typical[b])

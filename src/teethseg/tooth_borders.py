@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from teethseg.preprocess import resize_scores
-from teethseg.regions import label_regions
+from teethseg.regions import bounding_box, label_regions
 
 # A core is tooth with a contact share P(contact) / P(tooth or contact) under this.
 MAX_CORE_CONTACT = 0.5
@@ -26,8 +26,19 @@ BAND = 2
 
 def redraw_borders(labels: np.ndarray, contacts: np.ndarray) -> np.ndarray:
     """Numbered labels (source size) with borders moved to the contacts of a contact model's probabilities."""
+    box = bounding_box(labels > 0)
+    if box is None:
+        return labels
     share = contacts[2:3] / np.maximum(contacts[1:2] + contacts[2:3], 1e-6)
-    share = resize_scores(share.astype(np.float32), labels.shape)[0]
+    share = resize_scores(share.astype(np.float32), labels.shape)[0][box]
+    reach = BAND * max(labels.shape[0] / contacts.shape[1], labels.shape[1] / contacts.shape[2])
+    redrawn = labels.copy()
+    redrawn[box] = _redraw(labels[box], share, reach)
+    return redrawn
+
+
+def _redraw(labels: np.ndarray, share: np.ndarray, reach: float) -> np.ndarray:
+    """``redraw_borders`` inside the teeth's box: ``share`` is the contact share there, ``reach`` the band in pixels."""
     tooth = labels > 0
     cores, count, _, _ = label_regions(tooth & (share < MAX_CORE_CONTACT))
     if count == 0:
@@ -46,7 +57,6 @@ def redraw_borders(labels: np.ndarray, contacts: np.ndarray) -> np.ndarray:
     )
     lookup = np.zeros(int(nearest.max()) + 1, dtype=labels.dtype)
     lookup[nearest[seeds]] = core_number[seeds]
-    reach = BAND * max(labels.shape[0] / contacts.shape[1], labels.shape[1] / contacts.shape[2])
     band = tooth & (cores == 0) & (distance <= reach)
     redrawn = np.where(seeds, core_number, labels)
     return np.where(band, lookup[nearest], redrawn).astype(labels.dtype)
