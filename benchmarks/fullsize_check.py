@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
 the exposure and quality changes one sees between clinics, then scores the masks at full size
-against the ground truth stretched the same way. Prints mean binary Dice per condition.
+against the ground truth stretched the same way. Prints mean binary Dice per condition, and for
+numbering models mean per-tooth Dice and the share of images with an exact tooth count.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import cv2
 import numpy as np
 
 from teethseg import load_model
+from teethseg.data.layouts import index_dataset
+from teethseg.evaluate import class_mapping
 from teethseg.io import read_image, read_mask
-from teethseg.metrics import compute_binary_scores
+from teethseg.metrics import ToothMetrics, compute_binary_scores
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ufba425"
 FULL_SIZE = (1450, 2900)  # height, width
@@ -50,22 +53,31 @@ def main() -> None:
     args = parser.parse_args()
     segmenter = load_model(args.model)
     ids = json.loads((SHARED / "splits.json").read_text())["val"][: args.images]
+    to_model_class = class_mapping(index_dataset(SHARED).class_names, segmenter.class_names)
     scores: dict[str, list[float]] = {}
+    teeth: dict[str, ToothMetrics] = {}
     for n, key in enumerate(ids):
         image = read_image(SHARED / "images" / f"{key}.jpg")
-        truth = read_mask(SHARED / "masks" / f"{key}.png") > 0
+        labels = read_mask(SHARED / "masks" / f"{key}.png")
+        truth = to_model_class[labels] if to_model_class is not None else (labels > 0).astype(np.uint8)
         big = cv2.resize(image, FULL_SIZE[::-1], interpolation=cv2.INTER_CUBIC).clip(0, 1).astype(np.float32)
-        big_truth = cv2.resize(truth.astype(np.uint8), FULL_SIZE[::-1], interpolation=cv2.INTER_NEAREST) > 0
+        big_truth = cv2.resize(truth, FULL_SIZE[::-1], interpolation=cv2.INTER_NEAREST)
         for name, change in conditions(np.random.default_rng(n)).items():
             if change is None:
                 result, target = segmenter.predict(image), truth
             else:
                 result, target = segmenter.predict(np.asarray(change(big), dtype=np.float32)), big_truth
-            scores.setdefault(name, []).append(compute_binary_scores(result.mask, target)["dice"])
+            scores.setdefault(name, []).append(compute_binary_scores(result.mask, target > 0)["dice"])
+            if to_model_class is not None:
+                teeth.setdefault(name, ToothMetrics(segmenter.class_names)).update(result.labels, target, len(result.teeth))
     print(f"model {segmenter.name}, {len(ids)} val images")
-    print(f"{'condition':32} {'mean Dice':>10} {'worst':>8}")
+    print(f"{'condition':32} {'mean Dice':>10} {'worst':>8}" + (f" {'per-tooth Dice':>15} {'exact count':>12}" if teeth else ""))
     for name, values in scores.items():
-        print(f"{name:32} {np.mean(values):10.4f} {np.min(values):8.4f}")
+        numbered = ""
+        if name in teeth:
+            summary = teeth[name].summary()
+            numbered = f" {summary['mean_tooth_dice']:15.4f} {100 * summary['tooth_count_accuracy']:11.1f}%"
+        print(f"{name:32} {np.mean(values):10.4f} {np.min(values):8.4f}" + numbered)
 
 
 if __name__ == "__main__":
