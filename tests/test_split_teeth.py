@@ -82,3 +82,16 @@ def test_border_pairs_match_a_ring_by_ring_definition():
     found = border_pairs(labels, share)
     assert [p[:2] for p in found] == [p[:2] for p in expected] and len(found) > 3
     assert np.allclose([p[2] for p in found], [p[2] for p in expected])
+
+
+def test_a_contact_model_alone_gives_a_binary_mask():
+    from teethseg.config import ModelConfig
+    from teethseg.predict import Segmenter
+
+    truth = two_touching_teeth()
+    contacts = contact_probabilities(truth)
+    config = ModelConfig(num_classes=3, contact_width=2, input_size=[20, 30], class_names=["background", "tooth", "contact"])
+    segmenter = Segmenter(lambda batch: np.log(contacts)[None].repeat(batch.shape[0], 0), config)
+    result = segmenter.predict(np.zeros((40, 60), np.float32))
+    assert not result.numbered and segmenter.class_names == ["background", "tooth"]
+    assert set(np.unique(result.labels)) == {0, 1} and result.mask.sum() == 4 * (truth > 0).sum()
