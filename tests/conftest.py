@@ -27,13 +27,15 @@ def synthetic_pair(seed: int, size: tuple[int, int] = (64, 96), classes: int = 1
     return image.clip(0, 255).astype(np.uint8), mask
 
 
-def write_images_masks(root: Path, n: int = 6, size: tuple[int, int] = (64, 96), splits: bool = True) -> Path:
-    """Layout 1: images/ + masks/ (+ splits.json)."""
+def write_images_masks(
+    root: Path, n: int = 6, size: tuple[int, int] = (64, 96), splits: bool = True, classes: int = 1
+) -> Path:
+    """Layout 1: images/ + masks/ (+ splits.json); ``classes`` > 1 gives the bars several values."""
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
     names = [f"img{i:02d}" for i in range(n)]
     for i, name in enumerate(names):
-        image, mask = synthetic_pair(i, size)
+        image, mask = synthetic_pair(i, size, classes)
         Image.fromarray(image).convert("RGB").save(root / "images" / f"{name}.jpg", quality=95)
         Image.fromarray(mask).save(root / "masks" / f"{name}.png")
     if splits:

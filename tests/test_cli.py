@@ -231,10 +231,14 @@ def test_fine_tuning_from_the_bundled_mask_network(trained, tmp_path, capsys):
     from teethseg.api import default_model_path
     from teethseg.config import ModelConfig
 
-    _, data, _ = trained
+    _, binary_data, _ = trained
     contacts = ModelConfig(input_size=[64, 64], num_classes=3, contact_width=2)  # as the bundled mask network
     config = write_config(tmp_path / "d.yaml", epochs=1, lr=0.0, model=contacts)
     out = tmp_path / "clinic"
+    # contacts need a value per tooth: one value for all teeth is refused before anything is written
+    assert main(["train", "--data", str(binary_data), "--out", str(out), "--config", str(config), "--init", "default"]) == 2
+    assert "needs a mask value per tooth" in capsys.readouterr().err and not out.exists()
+    data = write_images_masks(tmp_path / "numbered", n=8, classes=3)
     assert main(["train", "--data", str(data), "--out", str(out), "--config", str(config), "--init", "default"]) == 0
     import re
 

@@ -26,6 +26,7 @@ def test_bundled_recipe_loads():
         ("model: {channels: [8, 16], strides: [2, 2]}\n", "one entry fewer"),
         ("model: {num_classes: 1}\n", "at least 2"),
         ("model: {contact_width: 2}\n", "num_classes: 3"),
+        ("model: {num_classes: 3, contact_width: -1}\n", "a width in pixels"),
         ("- a list\n", "mapping"),
         ("epochs: [unclosed\n", "not valid YAML"),
     ],

@@ -80,7 +80,9 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
     config.model = model
     if config.model.num_classes < 2:
         raise TeethsegError(source, "model.num_classes must be at least 2 (background + tooth)")
-    if config.model.contact_width < 0 or (config.model.contact_width and config.model.num_classes != 3):
+    if config.model.contact_width < 0:
+        raise TeethsegError(source, "model.contact_width must be 0 (no contact class) or a width in pixels")
+    if config.model.contact_width and config.model.num_classes != 3:
         raise TeethsegError(source, "model.contact_width needs model.num_classes: 3 (background, tooth, contact)")
     if len(config.model.strides) != len(config.model.channels) - 1:
         raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")

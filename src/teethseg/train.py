@@ -149,6 +149,8 @@ def train(
         print(f"skipped {problem}")
     if not train_images or not val_images:
         raise TeethsegError(data, "no readable training or validation images left")
+    if config.model.contact_width and not any((mask == 2).any() for mask in train_masks):
+        raise TeethsegError(data, "model.contact_width needs a mask value per tooth: no two teeth touch in these masks")
     run.mkdir(parents=True, exist_ok=True)
     save_config(config, run / "config.yaml")
 
