@@ -2,7 +2,7 @@ import numpy as np
 
 from teethseg.data.dataset import contact_classes
 from teethseg.postprocess import postprocess
-from teethseg.split_teeth import border_pairs, join_split_teeth, typical_tooth_fractions
+from teethseg.split_teeth import border_pairs, contact_share, join_split_teeth, typical_tooth_fractions
 
 
 def two_touching_teeth() -> np.ndarray:
@@ -44,13 +44,13 @@ def test_a_tooth_named_twice_is_joined_and_real_neighbours_stay_apart():
     contacts = contact_probabilities(truth)
     predicted = truth.copy()
     predicted[4:16, 11:14] = 4  # a strip of tooth 3 named 4: no contact between 3 and 4
-    pairs = {(a, b): share for a, b, share in border_pairs(predicted, contacts[2] / (contacts[1] + contacts[2]))}
+    pairs = {(a, b): share for a, b, share in border_pairs(predicted, contact_share(contacts))}
     assert pairs[(3, 4)] < 0.2 < pairs[(4, 7)]
-    joined = join_split_teeth(predicted, contacts, TYPICAL)
+    joined = join_split_teeth(predicted, contact_share(contacts), TYPICAL)
     assert np.array_equal(joined, truth)
     # two tooth-sized regions stay apart even where no contact is seen between them
     no_contacts = contact_probabilities(truth > 0)
-    assert np.array_equal(join_split_teeth(truth, no_contacts, TYPICAL), truth)
+    assert np.array_equal(join_split_teeth(truth, contact_share(no_contacts), TYPICAL), truth)
 
 
 def test_joining_works_at_any_output_size_through_postprocess():

@@ -1,27 +1,15 @@
 import numpy as np
 
-from teethseg.data.dataset import contact_classes
+from teethseg.split_teeth import contact_share
 from teethseg.tooth_borders import redraw_borders
-
-
-def two_touching_teeth() -> np.ndarray:
-    """Label map: tooth 3 at columns 4..13, tooth 7 at columns 14..23, touching."""
-    labels = np.zeros((20, 30), np.uint8)
-    labels[4:16, 4:14] = 3
-    labels[4:16, 14:24] = 7
-    return labels
-
-
-def contact_probabilities(truth: np.ndarray) -> np.ndarray:
-    classes = contact_classes(truth, 2)
-    return np.stack([(classes == c).astype(np.float32) * 0.9 + 0.05 for c in range(3)])
+from tests.test_split_teeth import contact_probabilities, two_touching_teeth
 
 
 def test_a_border_drawn_off_the_contact_moves_back_to_it():
     truth = two_touching_teeth()
     shifted = truth.copy()
     shifted[4:16, 14:16] = 3  # the numbering put the border two pixels into tooth 7
-    assert np.array_equal(redraw_borders(shifted, contact_probabilities(truth)), truth)
+    assert np.array_equal(redraw_borders(shifted, contact_share(contact_probabilities(truth))), truth)
 
 
 def test_at_any_output_size():
@@ -29,7 +17,7 @@ def test_at_any_output_size():
     big = np.kron(truth, np.ones((3, 3), np.uint8))
     shifted = big.copy()
     shifted[12:48, 42:48] = 3
-    redrawn = redraw_borders(shifted, contact_probabilities(truth))
+    redrawn = redraw_borders(shifted, contact_share(contact_probabilities(truth)))
     assert (redrawn != big).mean() < 0.01 < (shifted != big).mean()
 
 
@@ -37,6 +25,6 @@ def test_a_core_without_a_clear_majority_keeps_its_labels():
     truth = two_touching_teeth()
     mixed = truth.copy()
     mixed[4:10, 4:12] = 5  # half of tooth 3's core named 5: no number covers 80 % of it
-    redrawn = redraw_borders(mixed, contact_probabilities(truth))
+    redrawn = redraw_borders(mixed, contact_share(contact_probabilities(truth)))
     assert np.array_equal(redrawn[4:16, 4:12], mixed[4:16, 4:12])
-    assert not redraw_borders(np.zeros_like(truth), contact_probabilities(truth)).any()
+    assert not redraw_borders(np.zeros_like(truth), contact_share(contact_probabilities(truth))).any()

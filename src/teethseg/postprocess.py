@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from teethseg.preprocess import resize_scores
 from teethseg.regions import dilate, label_regions, value_boxes
-from teethseg.split_teeth import join_split_teeth
+from teethseg.split_teeth import contact_share, join_split_teeth
 from teethseg.tooth_borders import redraw_borders
 
 # Blobs smaller than this fraction of the image are noise, not teeth (52 px at 512x512).
@@ -176,9 +176,10 @@ def postprocess(
         labels, best = tooth_classes(numbering, size_hw, foreground)
         confidence = np.where(foreground, best, confidence)
         if contacts:
-            labels = redraw_borders(labels, probabilities)
+            share = contact_share(probabilities)
+            labels = redraw_borders(labels, share)
     if numbering is not None or numbered:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
     if numbering is not None and contacts and typical:
-        labels = join_split_teeth(labels, probabilities, typical)
+        labels = join_split_teeth(labels, share, typical)
     return labels, confidence

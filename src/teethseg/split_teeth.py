@@ -25,6 +25,11 @@ MAX_CONTACT = 0.2
 MIN_BORDER = 6
 
 
+def contact_share(contacts: np.ndarray) -> np.ndarray:
+    """P(contact) / P(tooth or contact) per pixel, from a contact model's background / tooth / contact probabilities."""
+    return contacts[2] / np.maximum(contacts[1] + contacts[2], 1e-6)
+
+
 def typical_tooth_fractions(masks: list[np.ndarray], num_classes: int) -> list[float]:
     """Median share of the image that each class covers where present (0 for the background and unseen classes)."""
     shares: list[list[float]] = [[] for _ in range(num_classes)]
@@ -35,8 +40,8 @@ def typical_tooth_fractions(masks: list[np.ndarray], num_classes: int) -> list[f
     return [float(np.median(s)) if s else 0.0 for s in shares]
 
 
-def border_pairs(labels: np.ndarray, contact_share: np.ndarray) -> list[tuple[int, int, float]]:
-    """Neighbouring numbers (a < b) with at least MIN_BORDER border pixels, and the mean contact share on that border.
+def border_pairs(labels: np.ndarray, share: np.ndarray) -> list[tuple[int, int, float]]:
+    """Neighbouring numbers (a < b) with at least MIN_BORDER border pixels, and the mean contact ``share`` on that border.
 
     A border pixel is a pixel of one of the two with a 4-neighbour in the other; all pairs
     are found in one pass over the four shifts of the image.
@@ -53,32 +58,31 @@ def border_pairs(labels: np.ndarray, contact_share: np.ndarray) -> list[tuple[in
         pixels.append(where[edge])
     unique = np.unique(np.concatenate(keys) * labels.size + np.concatenate(pixels))  # each pixel once per pair
     pair_keys, pair_of_pixel, counts = np.unique(unique // labels.size, return_inverse=True, return_counts=True)
-    sums = np.bincount(pair_of_pixel, contact_share.ravel()[unique % labels.size], minlength=pair_keys.size)
+    sums = np.bincount(pair_of_pixel, share.ravel()[unique % labels.size], minlength=pair_keys.size)
     return [(int(k // 256), int(k % 256), float(total / n))
             for k, total, n in zip(pair_keys, sums, counts) if n >= MIN_BORDER]
 
 
-def join_split_teeth(labels: np.ndarray, contacts: np.ndarray, typical: list[float]) -> np.ndarray:
+def join_split_teeth(labels: np.ndarray, share: np.ndarray, typical: list[float]) -> np.ndarray:
     """Labels with each split tooth given one number (the larger part's).
 
-    ``contacts``: the contact model's background / tooth / contact probabilities (model size);
+    ``share``: the contact share at the contact model's size (``contact_share``);
     ``typical``: per class, a typical tooth's share of the image (``typical_tooth_fractions``).
     """
-    small = resize_labels(labels, contacts.shape[1:])
-    share = np.bincount(small.ravel(), minlength=len(typical))[: len(typical)] / small.size
+    small = resize_labels(labels, share.shape)
+    covered = np.bincount(small.ravel(), minlength=len(typical))[: len(typical)] / small.size
     box = bounding_box(small > 0)
     if box is None:
         return labels
-    contact_share = contacts[2][box] / np.maximum(contacts[1][box] + contacts[2][box], 1e-6)
     renamed = np.arange(max(256, len(typical)), dtype=np.uint8)
     joined: set[int] = set()
-    for a, b, contact in sorted(border_pairs(small[box], contact_share), key=lambda pair: pair[2]):
+    for a, b, contact in sorted(border_pairs(small[box], share[box]), key=lambda pair: pair[2]):
         if a in joined or b in joined or min(typical[a], typical[b]) <= 0:
             continue
-        part = min(share[a] / typical[a], share[b] / typical[b])
-        together = (share[a] + share[b]) / max(typical[a], typical[b])
+        part = min(covered[a] / typical[a], covered[b] / typical[b])
+        together = (covered[a] + covered[b]) / max(typical[a], typical[b])
         if part < MAX_PART and together < MAX_JOINED and contact < MAX_CONTACT:
-            kept, gone = (a, b) if share[a] >= share[b] else (b, a)
+            kept, gone = (a, b) if covered[a] >= covered[b] else (b, a)
             renamed[gone] = kept
             joined.update((a, b))
     return renamed[labels] if joined else labels

@@ -24,14 +24,14 @@ MIN_MAJORITY = 0.8
 BAND = 2
 
 
-def redraw_borders(labels: np.ndarray, contacts: np.ndarray) -> np.ndarray:
-    """Numbered labels (source size) with borders moved to the contacts of a contact model's probabilities."""
+def redraw_borders(labels: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Numbered labels (source size) with borders moved to the contacts; ``share``: the contact
+    share at the contact model's size (``teethseg.split_teeth.contact_share``)."""
     box = bounding_box(labels > 0)
     if box is None:
         return labels
-    share = contacts[2:3] / np.maximum(contacts[1:2] + contacts[2:3], 1e-6)
-    share = resize_scores(share.astype(np.float32), labels.shape)[0][box]
-    reach = BAND * max(labels.shape[0] / contacts.shape[1], labels.shape[1] / contacts.shape[2])
+    reach = BAND * max(labels.shape[0] / share.shape[0], labels.shape[1] / share.shape[1])
+    share = resize_scores(share[None].astype(np.float32, copy=False), labels.shape)[0][box]
     redrawn = labels.copy()
     redrawn[box] = _redraw(labels[box], share, reach)
     return redrawn
