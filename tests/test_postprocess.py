@@ -93,3 +93,25 @@ def test_tooth_pixels_of_a_mask_model_always_get_a_number():
     where = np.ones((48, 80), bool)
     labels, _ = tooth_classes(probabilities, (48, 80), where)
     assert (labels[:, :36] == 5).all() and (labels > 0).all()
+
+
+def test_renamed_and_dropped_pixels_get_the_confidence_of_their_new_label():
+    from teethseg.postprocess import class_probability_at
+    from teethseg.preprocess import resize_scores
+
+    mask = np.zeros((2, 20, 30), np.float32)
+    mask[1, 2:12, 2:14] = 0.9  # one tooth ...
+    mask[1, 15:16, 25:26] = 0.8  # ... and a speck too small to keep
+    mask[0] = 1 - mask[1]
+    numbering = np.full((33, 20, 30), 0.01 / 31, np.float32)
+    numbering[5, :, :8], numbering[6, :, 8:] = 0.6, 0.6  # two teeth, 5 and 6 ...
+    numbering[6, 4:6, 3:6], numbering[5, 4:6, 3:6] = 0.39, 0.2  # ... and 6 wins an island inside 5
+    numbering[0] = 1 - numbering[1:].sum(axis=0)
+    labels, confidence = postprocess(mask, (20, 30), numbering)
+    assert (labels[2:12, 2:8] == 5).all() and (labels[2:12, 8:14] == 6).all() and labels[15, 25] == 0
+    assert np.allclose(confidence[4:6, 3:6], 0.2)  # the island joined 5; it had 6's 0.39
+    assert np.isclose(confidence[15, 25], 0.2)  # background, was the speck's tooth probability 0.8
+    assert np.isclose(confidence[2, 2], 0.6)
+    pixels = (np.array([0, 7, 19]), np.array([0, 11, 29]))
+    expected = resize_scores(numbering, (41, 63))[[5, 6, 7], pixels[0], pixels[1]]
+    assert np.allclose(class_probability_at(numbering, (41, 63), pixels, np.array([5, 6, 7])), expected, atol=1e-5)

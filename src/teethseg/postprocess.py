@@ -79,6 +79,17 @@ def _source_coordinates(model_length: int, length: int) -> tuple[np.ndarray, np.
     return low, np.minimum(low + 1, model_length - 1), (position - low).astype(np.float32)
 
 
+def class_probability_at(
+    probabilities: np.ndarray, size_hw: tuple[int, int], pixels: tuple[np.ndarray, np.ndarray], classes: np.ndarray
+) -> np.ndarray:
+    """The probability of ``classes[i]`` at output pixel ``pixels[i]``, resized bilinearly as ``tooth_classes`` does."""
+    rows = [a[pixels[0]] for a in _source_coordinates(probabilities.shape[1], size_hw[0])]
+    cols = [a[pixels[1]] for a in _source_coordinates(probabilities.shape[2], size_hw[1])]
+    upper = probabilities[classes, rows[0], cols[0]] * (1 - cols[2]) + probabilities[classes, rows[0], cols[1]] * cols[2]
+    lower = probabilities[classes, rows[1], cols[0]] * (1 - cols[2]) + probabilities[classes, rows[1], cols[1]] * cols[2]
+    return upper * (1 - rows[2]) + lower * rows[2]
+
+
 def _reached(coordinates: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, last: int) -> slice:
     """The output pixels whose interpolation reads a model pixel in ``first..last``."""
     low, high, _ = coordinates
@@ -170,16 +181,25 @@ def postprocess(
     """
     numbered = probabilities.shape[0] > 2 and not contacts
     labels, confidence = labels_at_size(probabilities, size_hw, numbered)
+    voted = labels > 0
     labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
     if numbering is not None:
         foreground = labels > 0
         labels, best = tooth_classes(numbering, size_hw, foreground)
         confidence = np.where(foreground, best, confidence)
-        if contacts:
-            share = contact_share(probabilities)
-            labels = redraw_borders(labels, share)
+    named = labels.copy()
+    if numbering is not None and contacts:
+        share = contact_share(probabilities)
+        labels = redraw_borders(labels, share)
     if numbering is not None or numbered:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
     if numbering is not None and contacts and typical:
         labels = join_split_teeth(labels, share, typical)
+    # Pixels whose label changed after the vote get the confidence of their new label.
+    dropped = np.nonzero(voted & (labels == 0))
+    confidence[dropped] = class_probability_at(probabilities, size_hw, dropped, labels[dropped])
+    if numbering is not None or numbered:
+        renamed = np.nonzero((labels != named) & (labels > 0))
+        numbers = probabilities if numbering is None else numbering
+        confidence[renamed] = class_probability_at(numbers, size_hw, renamed, labels[renamed])
     return labels, confidence
