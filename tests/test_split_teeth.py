@@ -2,7 +2,7 @@ import numpy as np
 
 from teethseg.data.dataset import contact_classes
 from teethseg.postprocess import postprocess
-from teethseg.split_teeth import border_pairs, contact_share, join_split_teeth, typical_tooth_fractions
+from teethseg.split_teeth import border_pairs, contact_share, framing_scale, join_split_teeth, typical_tooth_fractions
 
 
 def two_touching_teeth() -> np.ndarray:
@@ -64,6 +64,30 @@ def test_joining_works_at_any_output_size_through_postprocess():
     split, _ = postprocess(contacts, (40, 60), numbering, contacts=True)
     joined, _ = postprocess(contacts, (40, 60), numbering, contacts=True, typical=TYPICAL)
     assert set(np.unique(split)) == {0, 3, 4, 7} and set(np.unique(joined)) == {0, 4, 7}
+
+
+def small_teeth_row(count: int) -> np.ndarray:
+    """``count`` teeth of 8 x 10 px (numbers 1, 2, ...) in a row; only teeth 1 and 2 touch."""
+    labels = np.zeros((40, 130), np.uint8)
+    for tooth in range(1, count + 1):
+        left = 10 + (tooth - 1) * 10 - (2 if tooth > 1 else 0)
+        labels[15:25, left : left + 8] = tooth
+    return labels
+
+
+def test_teeth_of_a_wider_view_are_not_joined_as_parts_of_one():
+    typical = [0.0] + [200 / (40 * 130)] * 32  # the row's teeth are 0.4 of a typical tooth
+    row = small_teeth_row(7)
+    no_contacts = contact_share(contact_probabilities(row > 0))
+    covered = np.bincount(row.ravel(), minlength=33) / row.size
+    assert np.isclose(framing_scale(covered, typical), 0.4 / 0.85)
+    assert np.array_equal(join_split_teeth(row, no_contacts, typical), row)
+    # with too few teeth to judge the framing, the two touching small teeth count as one split tooth
+    few = small_teeth_row(5)
+    joined = join_split_teeth(few, contact_share(contact_probabilities(few > 0)), typical)
+    assert 2 not in joined and (joined[few == 2] == 1).all()
+    same = np.bincount(two_touching_teeth().ravel(), minlength=33) / 600
+    assert framing_scale(same * 1.1, TYPICAL) == 1.0  # within patients' own variation
 
 
 def test_border_pairs_match_a_ring_by_ring_definition():

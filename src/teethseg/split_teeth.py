@@ -23,6 +23,11 @@ MAX_JOINED = 1.5
 MAX_CONTACT = 0.2
 # Fewer border pixels than this (at the model's size) is a corner, not a shared border.
 MIN_BORDER = 6
+# With at least this many named teeth, typical sizes follow the image's framing ...
+MIN_TEETH_FOR_SCALE = 6
+# ... where its teeth are smaller or bigger than patients' teeth vary (the 10th and 90th
+# percentiles of the median tooth size ratio per image in the training masks: 0.84, 1.16).
+PATIENT_SCALE = (0.85, 1.15)
 
 
 def contact_share(contacts: np.ndarray) -> np.ndarray:
@@ -38,6 +43,23 @@ def typical_tooth_fractions(masks: list[np.ndarray], num_classes: int) -> list[f
             if c and area:
                 shares[c].append(area / mask.size)
     return [float(np.median(s)) if s else 0.0 for s in shares]
+
+
+def framing_scale(covered: np.ndarray, typical: list[float]) -> float:
+    """How much bigger this image's teeth are than typical, beyond the patients' own variation.
+
+    Radiographs framed wider or tighter than the training data show every tooth smaller or
+    bigger. The median size ratio over the named teeth measures it (split parts are few, so it
+    follows the whole teeth); within ``PATIENT_SCALE`` the thresholds already allow for it.
+    1 with fewer than ``MIN_TEETH_FOR_SCALE`` teeth.
+    """
+    typical = np.asarray(typical, dtype=np.float64)
+    named = (covered > 0) & (typical > 0)
+    if named.sum() < MIN_TEETH_FOR_SCALE:
+        return 1.0
+    scale = float(np.median(covered[named] / typical[named]))
+    low, high = PATIENT_SCALE
+    return scale / low if scale < low else scale / high if scale > high else 1.0
 
 
 def border_pairs(labels: np.ndarray, share: np.ndarray) -> list[tuple[int, int, float]]:
@@ -74,6 +96,7 @@ def join_split_teeth(labels: np.ndarray, share: np.ndarray, typical: list[float]
     box = bounding_box(small > 0)
     if box is None:
         return labels
+    typical = np.asarray(typical, dtype=np.float64) * framing_scale(covered, typical)
     renamed = np.arange(max(256, len(typical)), dtype=np.uint8)
     joined: set[int] = set()
     for a, b, contact in sorted(border_pairs(small[box], share[box]), key=lambda pair: pair[2]):
