@@ -27,6 +27,8 @@ def test_bundled_recipe_loads():
         ("model: {num_classes: 1}\n", "at least 2"),
         ("model: {contact_width: 2}\n", "num_classes: 3"),
         ("model: {num_classes: 3, contact_width: -1}\n", "a width in pixels"),
+        ("scale: [1.2, 0.8]\n", "smallest, largest"),
+        ("scale: [0, 1]\n", "both above 0"),
         ("- a list\n", "mapping"),
         ("epochs: [unclosed\n", "not valid YAML"),
     ],

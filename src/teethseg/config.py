@@ -55,6 +55,9 @@ class TrainConfig:
     val_fraction: float = 0.15
     num_workers: int = 0
     augment: bool = True
+    # Zoom range of the augmentation (width and height drawn apart); below 1 shows the teeth
+    # smaller, as machines with a wider field of view do.
+    scale: list[float] = field(default_factory=lambda: [0.8, 1.2])
     hflip: bool = True
     grid_images: int = 6
     # Start from this teethseg model file's weights (fine-tuning) instead of random ones.
@@ -84,6 +87,8 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
         raise TeethsegError(source, "model.contact_width must be 0 (no contact class) or a width in pixels")
     if config.model.contact_width and config.model.num_classes != 3:
         raise TeethsegError(source, "model.contact_width needs model.num_classes: 3 (background, tooth, contact)")
+    if len(config.scale) != 2 or not 0 < config.scale[0] <= config.scale[1]:
+        raise TeethsegError(source, "scale must be [smallest, largest] zoom, both above 0")
     if len(config.model.strides) != len(config.model.channels) - 1:
         raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")
     return config

@@ -67,3 +67,18 @@ def test_dataset_items_repeat_per_epoch_and_differ_between_epochs():
     assert np.array_equal(first, dataset[1][0])
     dataset.set_epoch(1)
     assert not np.array_equal(first, dataset[1][0])
+
+
+def test_zoom_range_reaches_the_training_samples():
+    model = ModelConfig(input_size=[64, 64])
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 1  # a square that covers a quarter of the image
+    image = mask.astype(np.float32)
+    shares = {}
+    for scale in ((0.5, 0.5), (1.0, 1.0)):
+        dataset = SegmentationDataset([image], [mask], model, augment=True, seed=0, scale=scale)
+        shares[scale] = []
+        for epoch in range(9):
+            dataset.set_epoch(epoch)
+            shares[scale].append(float((dataset[0][1] > 0).float().mean()))
+    assert np.median(shares[(0.5, 0.5)]) < 0.1 < 0.2 < np.median(shares[(1.0, 1.0)])  # 1/16 and 1/4 of the image

@@ -79,11 +79,12 @@ class SegmentationDataset(Dataset):
         crop_size: int | None = None,
         samples_per_image: int = 1,
         seed: int = 0,
+        scale: tuple[float, float] = (0.8, 1.2),
     ) -> None:
         self.images = images
         self.masks = masks
         self.model = model
-        self.augmentation = train_augmentation() if augment else None
+        self.augmentation = train_augmentation(scale) if augment else None
         self.hflip = hflip
         self.flip_table = fdi_flip_table(model.class_names, model.num_classes)
         self.crop_size = crop_size

@@ -12,12 +12,15 @@ import cv2
 import numpy as np
 
 
-def train_augmentation() -> A.Compose:
-    """Geometry and intensity variation for float32 grey images in [0, 1] and label masks."""
+def train_augmentation(scale: tuple[float, float] = (0.8, 1.2)) -> A.Compose:
+    """Geometry and intensity variation for float32 grey images in [0, 1] and label masks.
+
+    ``scale``: the range of zoom, drawn for width and height apart (below 1: a wider view).
+    """
     return A.Compose(
         [
             A.Affine(
-                scale={"x": (0.8, 1.2), "y": (0.8, 1.2)},
+                scale={"x": tuple(scale), "y": tuple(scale)},
                 translate_percent=(-0.06, 0.06),
                 rotate=(-10, 10),
                 shear=(-4, 4),
