@@ -4,8 +4,9 @@ Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
 
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
-the exposure and quality changes one sees between clinics, then scores the masks at full size
-against the ground truth stretched the same way. Prints mean binary Dice per condition, and for
+the exposure, quality and framing changes one sees between clinics (wider or tighter field
+of view, a patient off centre or tilted), then scores the masks at full size against the ground
+truth stretched and framed the same way. Prints mean binary Dice per condition, and for
 numbering models mean per-tooth Dice and the share of images with an exact tooth count.
 """
 
@@ -46,6 +47,37 @@ def conditions(rng: np.random.Generator) -> dict[str, callable]:
     }
 
 
+def framings() -> dict[str, callable]:
+    """Each maps a full-size (image, truth) pair to the same radiograph framed otherwise."""
+    def zoom(image, truth, factor):  # < 1: a wider view, teeth smaller; > 1: a tighter one
+        height, width = image.shape
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 0, factor)
+        return _warp(image, truth, matrix)
+
+    def turn(image, truth, degrees):
+        height, width = image.shape
+        return _warp(image, truth, cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0))
+
+    def shift(image, truth, fraction):
+        matrix = np.float32([[1, 0, fraction * image.shape[1]], [0, 1, 0]])
+        return _warp(image, truth, matrix)
+
+    return {
+        "wider view (teeth x0.75)": lambda i, t: zoom(i, t, 0.75),
+        "tighter view (teeth x1.15)": lambda i, t: zoom(i, t, 1.15),
+        "tilted 6 degrees": lambda i, t: turn(i, t, 6),
+        "off centre (8 % to the right)": lambda i, t: shift(i, t, 0.08),
+    }
+
+
+def _warp(image: np.ndarray, truth: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The image and its truth moved by one affine map; uncovered image borders are black, as on many machines."""
+    size = image.shape[::-1]
+    moved = cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    moved_truth = cv2.warpAffine(truth, matrix, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return moved, moved_truth
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
@@ -67,9 +99,10 @@ def main() -> None:
                 result, target = segmenter.predict(image), truth
             else:
                 result, target = segmenter.predict(np.asarray(change(big), dtype=np.float32)), big_truth
-            scores.setdefault(name, []).append(compute_binary_scores(result.mask, target > 0)["dice"])
-            if to_model_class is not None:
-                teeth.setdefault(name, ToothMetrics(segmenter.class_names)).update(result.labels, target, len(result.teeth))
+            _score(name, result, target, scores, teeth, to_model_class is not None, segmenter.class_names)
+        for name, frame in framings().items():
+            framed, target = frame(big, big_truth)
+            _score(name, segmenter.predict(framed), target, scores, teeth, to_model_class is not None, segmenter.class_names)
     print(f"model {segmenter.name}, {len(ids)} val images")
     print(f"{'condition':32} {'mean Dice':>10} {'worst':>8}" + (f" {'per-tooth Dice':>15} {'exact count':>12}" if teeth else ""))
     for name, values in scores.items():
@@ -78,6 +111,12 @@ def main() -> None:
             summary = teeth[name].summary()
             numbered = f" {summary['mean_tooth_dice']:15.4f} {100 * summary['tooth_count_accuracy']:11.1f}%"
         print(f"{name:32} {np.mean(values):10.4f} {np.min(values):8.4f}" + numbered)
+
+
+def _score(name, result, target, scores, teeth, numbered, class_names) -> None:
+    scores.setdefault(name, []).append(compute_binary_scores(result.mask, target > 0)["dice"])
+    if numbered:
+        teeth.setdefault(name, ToothMetrics(class_names)).update(result.labels, target, len(result.teeth))
 
 
 if __name__ == "__main__":
