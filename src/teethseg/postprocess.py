@@ -180,6 +180,8 @@ def postprocess(
     borders between teeth move to the contacts (``teethseg.tooth_borders``).
     """
     numbered = probabilities.shape[0] > 2 and not contacts
+    # The probabilities that name the teeth (None for binary and contact models alone).
+    numbers = numbering if numbering is not None else probabilities if numbered else None
     labels, confidence = labels_at_size(probabilities, size_hw, numbered)
     voted = labels > 0
     labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
@@ -187,19 +189,18 @@ def postprocess(
         foreground = labels > 0
         labels, best = tooth_classes(numbering, size_hw, foreground)
         confidence = np.where(foreground, best, confidence)
-    named = labels.copy()
+    named = labels.copy() if numbers is not None else None
     if numbering is not None and contacts:
         share = contact_share(probabilities)
         labels = redraw_borders(labels, share)
-    if numbering is not None or numbered:
+    if numbers is not None:
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
     if numbering is not None and contacts and typical:
         labels = join_split_teeth(labels, share, typical)
     # Pixels whose label changed after the vote get the confidence of their new label.
     dropped = np.nonzero(voted & (labels == 0))
     confidence[dropped] = class_probability_at(probabilities, size_hw, dropped, labels[dropped])
-    if numbering is not None or numbered:
+    if numbers is not None:
         renamed = np.nonzero((labels != named) & (labels > 0))
-        numbers = probabilities if numbering is None else numbering
         confidence[renamed] = class_probability_at(numbers, size_hw, renamed, labels[renamed])
     return labels, confidence
