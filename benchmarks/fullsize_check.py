@@ -1,6 +1,6 @@
 """How the model does on full-size panoramics with other exposures, made from the val split.
 
-Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
+Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N] [--only WORD ...]
 
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
@@ -82,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--only", nargs="+", default=None, help="conditions whose name holds one of these words")
     args = parser.parse_args()
     segmenter = load_model(args.model)
     ids = json.loads((SHARED / "splits.json").read_text())["val"][: args.images]
@@ -95,12 +96,16 @@ def main() -> None:
         big = cv2.resize(image, FULL_SIZE[::-1], interpolation=cv2.INTER_CUBIC).clip(0, 1).astype(np.float32)
         big_truth = cv2.resize(truth, FULL_SIZE[::-1], interpolation=cv2.INTER_NEAREST)
         for name, change in conditions(np.random.default_rng(n)).items():
+            if not _chosen(name, args.only):
+                continue
             if change is None:
                 result, target = segmenter.predict(image), truth
             else:
                 result, target = segmenter.predict(np.asarray(change(big), dtype=np.float32)), big_truth
             _score(name, result, target, scores, teeth, to_model_class is not None, segmenter.class_names)
         for name, frame in framings().items():
+            if not _chosen(name, args.only):
+                continue
             framed, target = frame(big, big_truth)
             _score(name, segmenter.predict(framed), target, scores, teeth, to_model_class is not None, segmenter.class_names)
     print(f"model {segmenter.name}, {len(ids)} val images")
@@ -111,6 +116,10 @@ def main() -> None:
             summary = teeth[name].summary()
             numbered = f" {summary['mean_tooth_dice']:15.4f} {100 * summary['tooth_count_accuracy']:11.1f}%"
         print(f"{name:32} {np.mean(values):10.4f} {np.min(values):8.4f}" + numbered)
+
+
+def _chosen(name: str, words: list[str] | None) -> bool:
+    return words is None or any(word in name for word in words)
 
 
 def _score(name, result, target, scores, teeth, numbered, class_names) -> None:
