@@ -99,3 +99,22 @@ def test_cpu_prediction_through_onnx_never_imports_torch():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert output == ["onnx", "False", "False"]
+
+
+def test_a_wider_view_is_seen_again_at_the_training_framing(segmenter, monkeypatch):
+    import cv2
+
+    sample = sample_paths()[0]
+    image = teethseg.io.read_image(sample)
+    truth = read_mask(FIXTURES / f"{sample.stem}.png")
+    height, width = image.shape
+    zoom = cv2.getRotationMatrix2D((width / 2, height / 2), 0, 0.7)  # every tooth 0.7 times as wide and tall
+    wider = cv2.warpAffine(image, zoom, (width, height))
+    wider_truth = cv2.warpAffine(truth, zoom, (width, height), flags=cv2.INTER_NEAREST) > 0
+    again = segmenter.predict(wider)
+    assert again.extra["second_look"]["tooth_scale"] == pytest.approx(0.7, abs=0.1)
+    assert segmenter.predict(sample).extra == {}  # the published framing needs no second look
+    monkeypatch.setattr(teethseg.reframe, "KEEP_SCALE", (0.0, np.inf))
+    first = segmenter.predict(wider)
+    assert "second_look" not in first.extra
+    assert compute_binary_scores(again.mask, wider_truth)["dice"] > compute_binary_scores(first.mask, wider_truth)["dice"]

@@ -15,7 +15,8 @@ from teethseg.io import read_image
 from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
 from teethseg.preprocess import prepare_input
-from teethseg.postprocess import postprocess
+from teethseg.postprocess import class_probability_at, postprocess
+from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.teeth import missing_teeth, tooth_records
 
 
@@ -122,18 +123,63 @@ class Segmenter:
         return self.predict_batch([image], [source])[0]
 
     def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
-        """Segment several radiographs (any sizes) with one network call per model."""
+        """Segment several radiographs (any sizes) with one network call per model.
+
+        Radiographs whose teeth look far smaller or bigger than typical are seen a second
+        time, framed as in training (``teethseg.reframe``); their JSON says so.
+        """
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
+        looks = self._look(images)
+        typical = self.numbering.info.get("typical_tooth_fractions") if self.numbering else None
+        extras: list[dict[str, Any]] = [{} for _ in images]
+        if typical:
+            looks, extras = self._look_again(images, looks, typical)
+        results = []
+        for image, source, (labels, confidence, _), extra in zip(images, sources, looks, extras):
+            teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
+            results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source, extra))
+        return results
+
+    def _look(self, images: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Labels, confidence and the mask model's probabilities for each image, one network call per model."""
         probabilities = self.scores(images)
         numbering = self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
         typical = self.numbering.info.get("typical_tooth_fractions") if self.numbering else None
-        results = []
-        for image, source, scores, numbers in zip(images, sources, probabilities, numbering):
-            labels, confidence = postprocess(scores, image.shape, numbers, bool(self.config.contact_width), typical)
-            teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
-            results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source))
-        return results
+        contacts = bool(self.config.contact_width)
+        return [
+            (*postprocess(scores, image.shape, numbers, contacts, typical), scores)
+            for image, scores, numbers in zip(images, probabilities, numbering)
+        ]
+
+    def _look_again(
+        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], typical: list[float]
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], list[dict[str, Any]]]:
+        """Images whose teeth look far from a typical size, seen again at a window that frames them as in training."""
+        extras: list[dict[str, Any]] = [{} for _ in images]
+        again = []
+        for i, (image, (labels, _, _)) in enumerate(zip(images, looks)):
+            scale = tooth_scale(labels, typical)
+            window = second_look_window(labels, scale)
+            if window is not None:
+                again.append((i, window))
+                extras[i]["second_look"] = {"tooth_scale": round(scale, 3), "window_yxhw": list(window)}
+        if not again:
+            return looks, extras
+        looks = list(looks)
+        for (i, window), (labels, confidence, _) in zip(again, self._look([cut(images[i], w) for i, w in again])):
+            first_labels, first_confidence, scores = looks[i]
+            shape = first_labels.shape
+            # Outside the window nothing is tooth: pixels the first look called tooth get the background probability.
+            outside = np.nonzero(first_labels > 0)
+            background = first_confidence.copy()
+            background[outside] = class_probability_at(scores, shape, outside, np.zeros(outside[0].size, np.intp))
+            looks[i] = (
+                paste(labels, window, shape, np.zeros_like(first_labels)),
+                paste(confidence, window, shape, background),
+                scores,
+            )
+        return looks, extras
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

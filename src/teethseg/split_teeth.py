@@ -45,6 +45,15 @@ def typical_tooth_fractions(masks: list[np.ndarray], num_classes: int) -> list[f
     return [float(np.median(s)) if s else 0.0 for s in shares]
 
 
+def median_size_ratio(covered: np.ndarray, typical: list[float]) -> float | None:
+    """Median over the named teeth of their share of the image over a typical one's (None with too few teeth)."""
+    typical = np.asarray(typical, dtype=np.float64)
+    named = (covered > 0) & (typical > 0)
+    if named.sum() < MIN_TEETH_FOR_SCALE:
+        return None
+    return float(np.median(covered[named] / typical[named]))
+
+
 def framing_scale(covered: np.ndarray, typical: list[float]) -> float:
     """How much bigger this image's teeth are than typical, beyond the patients' own variation.
 
@@ -53,11 +62,9 @@ def framing_scale(covered: np.ndarray, typical: list[float]) -> float:
     follows the whole teeth); within ``PATIENT_SCALE`` the thresholds already allow for it.
     1 with fewer than ``MIN_TEETH_FOR_SCALE`` teeth.
     """
-    typical = np.asarray(typical, dtype=np.float64)
-    named = (covered > 0) & (typical > 0)
-    if named.sum() < MIN_TEETH_FOR_SCALE:
+    scale = median_size_ratio(covered, typical)
+    if scale is None:
         return 1.0
-    scale = float(np.median(covered[named] / typical[named]))
     low, high = PATIENT_SCALE
     return scale / low if scale < low else scale / high if scale > high else 1.0
 

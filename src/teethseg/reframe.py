@@ -1,0 +1,84 @@
+"""A second look at radiographs whose teeth look much smaller or bigger than in training.
+
+Machines frame panoramics differently: a wider field of view shows every tooth smaller. The
+networks learnt teeth at the training data's framing, and a view 0.75x as tight cost a tenth
+of per-tooth Dice and a third of exact counts (``benchmarks/fullsize_check.py``). When the
+first look's median tooth is more than 15 % smaller or bigger than a typical one, the
+networks look again at a window around the teeth that brings them to the typical size, with
+the teeth's centre where training panoramics have it. Parts of the window beyond the image
+are black, as the training augmentation's borders are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from teethseg.preprocess import resize_labels
+from teethseg.regions import bounding_box
+from teethseg.split_teeth import median_size_ratio
+
+# Teeth within this factor (width and height) of a typical tooth keep the first look. Of the
+# training radiographs, 6 of 289 fall outside (0.80 to 1.17 over all of them).
+KEEP_SCALE = (0.85, 1.15)
+# The centre of the teeth's bounding box in the training masks (median, as shares of height and width).
+TEETH_CENTRE = (0.528, 0.502)
+# The first look's teeth stay at least this share of the window from its edges.
+MARGIN = 0.05
+# Tooth sizes are compared at this size, which keeps the count cheap on large radiographs.
+COUNT_SIZE = (512, 512)
+
+Window = tuple[int, int, int, int]  # top, left, height, width in image pixels
+
+
+def tooth_scale(labels: np.ndarray, typical: list[float]) -> float | None:
+    """How many times wider (and taller) the numbered teeth are than typical ones; None with too few teeth."""
+    small = resize_labels(labels, COUNT_SIZE)
+    covered = np.bincount(small.ravel(), minlength=len(typical))[: len(typical)] / small.size
+    ratio = median_size_ratio(covered, typical)
+    return None if ratio is None else float(np.sqrt(ratio))
+
+
+def second_look_window(labels: np.ndarray, scale: float | None) -> Window | None:
+    """The window that shows these teeth at the typical size and place (None when the first look will do).
+
+    The window keeps the image's shape and holds every tooth of the first look with a margin
+    (a tilted or long arch gets a larger window than its tooth size asks for).
+    """
+    box = bounding_box(labels > 0)
+    if scale is None or box is None or KEEP_SCALE[0] <= scale <= KEEP_SCALE[1]:
+        return None
+    fit = 1 - 2 * MARGIN
+    scale = max(scale, (box[0].stop - box[0].start) / (fit * labels.shape[0]), (box[1].stop - box[1].start) / (fit * labels.shape[1]))
+    height, width = round(labels.shape[0] * scale), round(labels.shape[1] * scale)
+    return _place(box[0], height, TEETH_CENTRE[0]), _place(box[1], width, TEETH_CENTRE[1]), height, width
+
+
+def _place(teeth: slice, length: int, centre: float) -> int:
+    """Where a window of ``length`` starts so that the teeth sit at ``centre`` of it, but wholly inside its margins."""
+    start = (teeth.start + teeth.stop) / 2 - centre * length
+    start = min(start, teeth.start - MARGIN * length)
+    return round(max(start, teeth.stop + MARGIN * length - length))
+
+
+def cut(image: np.ndarray, window: Window) -> np.ndarray:
+    """The window's part of the image, black where the window leaves the image."""
+    part = np.zeros(window[2:], dtype=image.dtype)
+    inside, placed = _overlap(window, image.shape)
+    part[placed] = image[inside]
+    return part
+
+
+def paste(part: np.ndarray, window: Window, shape: tuple[int, int], fill: np.ndarray) -> np.ndarray:
+    """``fill`` (an array of ``shape``) with the window's ``part`` written over it."""
+    whole = fill.copy()
+    inside, placed = _overlap(window, shape)
+    whole[inside] = part[placed]
+    return whole
+
+
+def _overlap(window: Window, shape: tuple[int, ...]) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+    """Where window and image overlap: in image pixels, and in window pixels."""
+    top, left, height, width = window
+    rows = slice(max(top, 0), min(top + height, shape[0]))
+    cols = slice(max(left, 0), min(left + width, shape[1]))
+    return (rows, cols), (slice(rows.start - top, rows.stop - top), slice(cols.start - left, cols.stop - left))

@@ -1,0 +1,58 @@
+"""A second look at radiographs framed wider or tighter than the training data."""
+
+import numpy as np
+import pytest
+
+from teethseg.reframe import KEEP_SCALE, MARGIN, TEETH_CENTRE, cut, paste, second_look_window, tooth_scale
+
+TYPICAL = [0.0] + [0.004] * 32  # every tooth a typical 0.4 % of the image
+
+
+def teeth_row(size: int, side: int, count: int = 8) -> np.ndarray:
+    """``count`` square teeth of ``side`` pixels in a row across the middle of a size x size image."""
+    labels = np.zeros((size, size), np.uint8)
+    top = size // 2 - side // 2
+    for n in range(count):
+        left = size // 4 + n * (side + 2)
+        labels[top : top + side, left : left + side] = n + 1
+    return labels
+
+
+def test_tooth_scale_is_the_linear_size_ratio_and_needs_six_teeth():
+    typical_side = np.sqrt(0.004) * 512  # about 32 px at 512 x 512
+    assert tooth_scale(teeth_row(512, 16), TYPICAL) == pytest.approx(16 / typical_side, rel=0.02)
+    assert tooth_scale(teeth_row(1024, 32), TYPICAL) == pytest.approx(16 / typical_side, rel=0.02)  # a share, not pixels
+    assert tooth_scale(teeth_row(512, 16, count=5), TYPICAL) is None
+
+
+def test_window_frames_small_teeth_at_the_typical_size_and_place():
+    labels = teeth_row(512, 16)
+    assert second_look_window(labels, 1.0) is None and second_look_window(labels, None) is None
+    assert second_look_window(labels, KEEP_SCALE[0]) is None and second_look_window(labels, KEEP_SCALE[1]) is None
+    top, left, height, width = second_look_window(labels, 0.5)
+    assert (height, width) == (256, 256)
+    rows, cols = np.nonzero(labels)
+    centre = ((rows.min() + rows.max() + 1) / 2, (cols.min() + cols.max() + 1) / 2)
+    assert (centre[0] - top) / height == pytest.approx(TEETH_CENTRE[0], abs=0.01)
+    assert (centre[1] - left) / width == pytest.approx(TEETH_CENTRE[1], abs=0.01)
+
+
+def test_window_beyond_the_image_is_black_and_paste_puts_parts_back():
+    image = np.arange(1.0, 101.0, dtype=np.float32).reshape(10, 10)
+    window = (-2, 5, 6, 8)  # two rows above the image, three columns past its right side
+    part = cut(image, window)
+    assert part.shape == (6, 8)
+    assert not part[:2].any() and not part[:, 5:].any()
+    assert np.array_equal(part[2:, :5], image[:4, 5:])
+    whole = paste(part + 1000, window, image.shape, np.full(image.shape, -1.0, np.float32))
+    assert np.array_equal(whole[:4, 5:], image[:4, 5:] + 1000)
+    assert (whole[4:] == -1).all() and (whole[:, :5] == -1).all()
+
+
+def test_window_grows_to_hold_every_tooth_of_the_first_look():
+    labels = teeth_row(512, 16)
+    labels[40:56, 10:26] = 9  # a tooth far up and to the left, beyond what a 0.5 window around the row holds
+    top, left, height, width = second_look_window(labels, 0.5)
+    assert height == width > 256
+    assert top + MARGIN * height <= 40 + 1e-6 and left + MARGIN * width <= 10 + 1e-6
+    assert top + height - MARGIN * height >= labels.nonzero()[0].max() + 1 - 1e-6
