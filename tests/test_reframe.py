@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from teethseg.reframe import KEEP_SCALE, MARGIN, TEETH_CENTRE, cut, paste, second_look_window, tooth_scale
+from teethseg.reframe import KEEP_SCALE, PANORAMIC_SCALE, TEETH_CENTRE, cut, paste, second_look_window, tooth_scale
 
 TYPICAL = [0.0] + [0.004] * 32  # every tooth a typical 0.4 % of the image
 
@@ -49,10 +49,10 @@ def test_window_beyond_the_image_is_black_and_paste_puts_parts_back():
     assert (whole[4:] == -1).all() and (whole[:, :5] == -1).all()
 
 
-def test_window_grows_to_hold_every_tooth_of_the_first_look():
+def test_no_second_look_where_the_teeth_are_no_panoramic_arch():
     labels = teeth_row(512, 16)
-    labels[40:56, 10:26] = 9  # a tooth far up and to the left, beyond what a 0.5 window around the row holds
-    top, left, height, width = second_look_window(labels, 0.5)
-    assert height == width > 256
-    assert top + MARGIN * height <= 40 + 1e-6 and left + MARGIN * width <= 10 + 1e-6
-    assert top + height - MARGIN * height >= labels.nonzero()[0].max() + 1 - 1e-6
+    assert second_look_window(labels, 0.6) is not None
+    assert second_look_window(labels, PANORAMIC_SCALE[0] - 0.01) is None  # far too small for a panoramic
+    assert second_look_window(labels, PANORAMIC_SCALE[1] + 0.01) is None  # teeth as big as in a bitewing
+    labels[0:16, 240:256] = labels[496:512, 240:256] = 9  # teeth over the whole height, though 0.6 times typical size
+    assert second_look_window(labels, 0.6) is None

@@ -20,10 +20,15 @@ from teethseg.split_teeth import median_size_ratio
 # Teeth within this factor (width and height) of a typical tooth keep the first look. Of the
 # training radiographs, 6 of 289 fall outside (0.80 to 1.17 over all of them).
 KEEP_SCALE = (0.85, 1.15)
+# Beyond this factor the radiograph is hardly a panoramic framed otherwise (a bitewing or a
+# periapical shows teeth several times bigger), so a panoramic's framing is no guide.
+PANORAMIC_SCALE = (0.5, 2.0)
+# The teeth's height and width, as shares of the image divided by the tooth scale, reach at
+# most 0.81 and 0.85 in the training panoramics; with a little room, these. Teeth spread wider
+# for their size are no panoramic's arch (a close view, or teeth only partly found).
+MAX_SPREAD = (0.85, 0.9)
 # The centre of the teeth's bounding box in the training masks (median, as shares of height and width).
 TEETH_CENTRE = (0.528, 0.502)
-# The first look's teeth stay at least this share of the window from its edges.
-MARGIN = 0.05
 # Tooth sizes are compared at this size, which keeps the count cheap on large radiographs.
 COUNT_SIZE = (512, 512)
 
@@ -41,23 +46,21 @@ def tooth_scale(labels: np.ndarray, typical: list[float]) -> float | None:
 def second_look_window(labels: np.ndarray, scale: float | None) -> Window | None:
     """The window that shows these teeth at the typical size and place (None when the first look will do).
 
-    The window keeps the image's shape and holds every tooth of the first look with a margin
-    (a tilted or long arch gets a larger window than its tooth size asks for).
+    Only panoramic-like teeth get one (``PANORAMIC_SCALE``, ``MAX_SPREAD``), so the window, of
+    the image's shape, holds the whole arch of the first look.
     """
     box = bounding_box(labels > 0)
     if scale is None or box is None or KEEP_SCALE[0] <= scale <= KEEP_SCALE[1]:
         return None
-    fit = 1 - 2 * MARGIN
-    scale = max(scale, (box[0].stop - box[0].start) / (fit * labels.shape[0]), (box[1].stop - box[1].start) / (fit * labels.shape[1]))
+    if not PANORAMIC_SCALE[0] <= scale <= PANORAMIC_SCALE[1]:
+        return None
+    spread = [(side.stop - side.start) / (length * scale) for side, length in zip(box, labels.shape)]
+    if spread[0] > MAX_SPREAD[0] or spread[1] > MAX_SPREAD[1]:
+        return None
     height, width = round(labels.shape[0] * scale), round(labels.shape[1] * scale)
-    return _place(box[0], height, TEETH_CENTRE[0]), _place(box[1], width, TEETH_CENTRE[1]), height, width
-
-
-def _place(teeth: slice, length: int, centre: float) -> int:
-    """Where a window of ``length`` starts so that the teeth sit at ``centre`` of it, but wholly inside its margins."""
-    start = (teeth.start + teeth.stop) / 2 - centre * length
-    start = min(start, teeth.start - MARGIN * length)
-    return round(max(start, teeth.stop + MARGIN * length - length))
+    centre_y = (box[0].start + box[0].stop) / 2
+    centre_x = (box[1].start + box[1].stop) / 2
+    return round(centre_y - TEETH_CENTRE[0] * height), round(centre_x - TEETH_CENTRE[1] * width), height, width
 
 
 def cut(image: np.ndarray, window: Window) -> np.ndarray:
