@@ -101,16 +101,19 @@ def test_cpu_prediction_through_onnx_never_imports_torch():
     assert output == ["onnx", "False", "False"]
 
 
-def test_a_wider_view_is_seen_again_at_the_training_framing(segmenter, monkeypatch):
+def wider_view(image: np.ndarray, nearest: bool = False) -> np.ndarray:
+    """The radiograph (or its mask) as a machine with a wider field of view shows it: every tooth 0.7 times as big."""
     import cv2
 
-    sample = sample_paths()[0]
-    image = teethseg.io.read_image(sample)
-    truth = read_mask(FIXTURES / f"{sample.stem}.png")
     height, width = image.shape
-    zoom = cv2.getRotationMatrix2D((width / 2, height / 2), 0, 0.7)  # every tooth 0.7 times as wide and tall
-    wider = cv2.warpAffine(image, zoom, (width, height))
-    wider_truth = cv2.warpAffine(truth, zoom, (width, height), flags=cv2.INTER_NEAREST) > 0
+    zoom = cv2.getRotationMatrix2D((width / 2, height / 2), 0, 0.7)
+    return cv2.warpAffine(image, zoom, (width, height), flags=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR)
+
+
+def test_a_wider_view_is_seen_again_at_the_training_framing(segmenter, monkeypatch):
+    sample = sample_paths()[0]
+    wider = wider_view(teethseg.io.read_image(sample))
+    wider_truth = wider_view(read_mask(FIXTURES / f"{sample.stem}.png"), nearest=True) > 0
     again = segmenter.predict(wider)
     assert again.extra["second_look"]["tooth_scale"] == pytest.approx(0.7, abs=0.1)
     assert segmenter.predict(sample).extra == {}  # the published framing needs no second look
@@ -118,3 +121,15 @@ def test_a_wider_view_is_seen_again_at_the_training_framing(segmenter, monkeypat
     first = segmenter.predict(wider)
     assert "second_look" not in first.extra
     assert compute_binary_scores(again.mask, wider_truth)["dice"] > compute_binary_scores(first.mask, wider_truth)["dice"]
+
+
+def test_predict_says_when_it_looked_again(tmp_path, capsys):
+    import cv2
+
+    wider = wider_view(teethseg.io.read_image(sample_paths()[0]))
+    cv2.imwrite(str(tmp_path / "wide.png"), (wider * 255).astype(np.uint8))
+    assert main(["predict", str(tmp_path / "wide.png"), "--out", str(tmp_path / "out")]) == 0
+    line = capsys.readouterr().out
+    look = json.loads((tmp_path / "out" / "wide.json").read_text())["second_look"]
+    assert f"teeth {look['tooth_scale']:.2f}x typical size: segmented again" in line
+    assert len(look["window_yxhw"]) == 4
