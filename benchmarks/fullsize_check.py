@@ -49,9 +49,9 @@ def conditions(rng: np.random.Generator) -> dict[str, callable]:
 
 def framings() -> dict[str, callable]:
     """Each maps a full-size (image, truth) pair to the same radiograph framed otherwise."""
-    def zoom(image, truth, factor):  # < 1: a wider view, teeth smaller; > 1: a tighter one
+    def zoom(image, truth, factor, centre_share=(0.5, 0.5)):  # < 1: a wider view, teeth smaller; > 1: a tighter one
         height, width = image.shape
-        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 0, factor)
+        matrix = cv2.getRotationMatrix2D((width * centre_share[1], height * centre_share[0]), 0, factor)
         return _warp(image, truth, matrix)
 
     def turn(image, truth, degrees):
@@ -64,6 +64,7 @@ def framings() -> dict[str, callable]:
 
     return {
         "wider view (teeth x0.75)": lambda i, t: zoom(i, t, 0.75),
+        "wider, teeth high and left": lambda i, t: zoom(i, t, 0.75, (0.1, 0.2)),
         "tighter view (teeth x1.15)": lambda i, t: zoom(i, t, 1.15),
         "tilted 6 degrees": lambda i, t: turn(i, t, 6),
         "off centre (8 % to the right)": lambda i, t: shift(i, t, 0.08),
