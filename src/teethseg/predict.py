@@ -100,6 +100,11 @@ class Segmenter:
         return self.config.class_names[:2] if self.config.contact_width else self.config.class_names
 
     @property
+    def typical_tooth_fractions(self) -> list[float] | None:
+        """Each class's typical share of the image, stored by the numbering model (see ``teethseg.split_teeth``)."""
+        return self.numbering.info.get("typical_tooth_fractions") if self.numbering else None
+
+    @property
     def backend_name(self) -> str:
         return getattr(self.backend, "name", type(self.backend).__name__)
 
@@ -131,10 +136,9 @@ class Segmenter:
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
         looks = self._look(images)
-        typical = self.numbering.info.get("typical_tooth_fractions") if self.numbering else None
         extras: list[dict[str, Any]] = [{} for _ in images]
-        if typical:
-            looks, extras = self._look_again(images, looks, typical)
+        if self.typical_tooth_fractions:
+            looks, extras = self._look_again(images, looks, self.typical_tooth_fractions)
         results = []
         for image, source, (labels, confidence, _), extra in zip(images, sources, looks, extras):
             teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
@@ -145,8 +149,7 @@ class Segmenter:
         """Labels, confidence and the mask model's probabilities for each image, one network call per model."""
         probabilities = self.scores(images)
         numbering = self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
-        typical = self.numbering.info.get("typical_tooth_fractions") if self.numbering else None
-        contacts = bool(self.config.contact_width)
+        contacts, typical = bool(self.config.contact_width), self.typical_tooth_fractions
         return [
             (*postprocess(scores, image.shape, numbers, contacts, typical), scores)
             for image, scores, numbers in zip(images, probabilities, numbering)
@@ -158,7 +161,7 @@ class Segmenter:
         """Images whose teeth look far from a typical size, seen again at a window that frames them as in training."""
         extras: list[dict[str, Any]] = [{} for _ in images]
         again = []
-        for i, (image, (labels, _, _)) in enumerate(zip(images, looks)):
+        for i, (labels, _, _) in enumerate(looks):
             scale = tooth_scale(labels, typical)
             window = second_look_window(labels, scale)
             if window is not None:
