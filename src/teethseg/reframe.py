@@ -15,7 +15,7 @@ import numpy as np
 
 from teethseg.preprocess import resize_labels
 from teethseg.regions import bounding_box
-from teethseg.split_teeth import median_size_ratio
+from teethseg.split_teeth import class_shares, median_size_ratio
 
 # Teeth within this factor (width and height) of a typical tooth keep the first look. Of the
 # training radiographs, 6 of 289 fall outside (0.80 to 1.17 over all of them).
@@ -37,9 +37,7 @@ Window = tuple[int, int, int, int]  # top, left, height, width in image pixels
 
 def tooth_scale(labels: np.ndarray, typical: list[float]) -> float | None:
     """How many times wider (and taller) the numbered teeth are than typical ones; None with too few teeth."""
-    small = resize_labels(labels, COUNT_SIZE)
-    covered = np.bincount(small.ravel(), minlength=len(typical))[: len(typical)] / small.size
-    ratio = median_size_ratio(covered, typical)
+    ratio = median_size_ratio(class_shares(resize_labels(labels, COUNT_SIZE), len(typical)), typical)
     return None if ratio is None else float(np.sqrt(ratio))
 
 

@@ -35,13 +35,18 @@ def contact_share(contacts: np.ndarray) -> np.ndarray:
     return contacts[2] / np.maximum(contacts[1] + contacts[2], 1e-6)
 
 
+def class_shares(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """The share of the image that each class 0..num_classes-1 covers."""
+    return np.bincount(labels.ravel(), minlength=num_classes)[:num_classes] / labels.size
+
+
 def typical_tooth_fractions(masks: list[np.ndarray], num_classes: int) -> list[float]:
     """Median share of the image that each class covers where present (0 for the background and unseen classes)."""
     shares: list[list[float]] = [[] for _ in range(num_classes)]
     for mask in masks:
-        for c, area in enumerate(np.bincount(mask.ravel(), minlength=num_classes)[:num_classes]):
-            if c and area:
-                shares[c].append(area / mask.size)
+        for c, share in enumerate(class_shares(mask, num_classes)):
+            if c and share:
+                shares[c].append(share)
     return [float(np.median(s)) if s else 0.0 for s in shares]
 
 
@@ -99,7 +104,7 @@ def join_split_teeth(labels: np.ndarray, share: np.ndarray, typical: list[float]
     ``typical``: per class, a typical tooth's share of the image (``typical_tooth_fractions``).
     """
     small = resize_labels(labels, share.shape)
-    covered = np.bincount(small.ravel(), minlength=len(typical))[: len(typical)] / small.size
+    covered = class_shares(small, len(typical))
     box = bounding_box(small > 0)
     if box is None:
         return labels
