@@ -135,10 +135,7 @@ class Segmenter:
         """
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
-        looks = self._look(images)
-        extras: list[dict[str, Any]] = [{} for _ in images]
-        if self.typical_tooth_fractions:
-            looks, extras = self._look_again(images, looks, self.typical_tooth_fractions)
+        looks, extras = self._look_again(images, self._look(images))
         results = []
         for image, source, (labels, confidence, _), extra in zip(images, sources, looks, extras):
             teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
@@ -156,12 +153,16 @@ class Segmenter:
         ]
 
     def _look_again(
-        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], typical: list[float]
+        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
     ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], list[dict[str, Any]]]:
-        """Images whose teeth look far from a typical size, seen again at a window that frames them as in training."""
+        """Images whose teeth look far from a typical size, seen again at a window that frames them as in training.
+
+        Needs the typical tooth sizes of a numbering model; without them every first look stands.
+        """
         extras: list[dict[str, Any]] = [{} for _ in images]
+        typical = self.typical_tooth_fractions
         again = []
-        for i, (labels, _, _) in enumerate(looks):
+        for i, (labels, _, _) in enumerate(looks if typical else []):
             scale = tooth_scale(labels, typical)
             window = second_look_window(labels, scale)
             if window is not None:
@@ -169,17 +170,15 @@ class Segmenter:
                 extras[i]["second_look"] = {"tooth_scale": round(scale, 3), "window_yxhw": list(window)}
         if not again:
             return looks, extras
-        looks = list(looks)
         for (i, window), (labels, confidence, _) in zip(again, self._look([cut(images[i], w) for i, w in again])):
             first_labels, first_confidence, scores = looks[i]
             shape = first_labels.shape
             # Outside the window nothing is tooth: pixels the first look called tooth get the background probability.
             outside = np.nonzero(first_labels > 0)
-            background = first_confidence.copy()
-            background[outside] = class_probability_at(scores, shape, outside, np.zeros(outside[0].size, np.intp))
+            first_confidence[outside] = class_probability_at(scores, shape, outside, np.zeros(outside[0].size, np.intp))
             looks[i] = (
                 paste(labels, window, shape, np.zeros_like(first_labels)),
-                paste(confidence, window, shape, background),
+                paste(confidence, window, shape, first_confidence),
                 scores,
             )
         return looks, extras
