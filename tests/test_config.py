@@ -29,6 +29,7 @@ def test_bundled_recipe_loads():
         ("model: {num_classes: 3, contact_width: -1}\n", "a width in pixels"),
         ("scale: [1.2, 0.8]\n", "smallest, largest"),
         ("scale: [0, 1]\n", "both above 0"),
+        ("remove_teeth: 0.5\n", "needs a numbered model"),
         ("- a list\n", "mapping"),
         ("epochs: [unclosed\n", "not valid YAML"),
     ],

@@ -59,6 +59,9 @@ class TrainConfig:
     # smaller, as machines with a wider field of view do.
     scale: list[float] = field(default_factory=lambda: [0.8, 1.2])
     hflip: bool = True
+    # Numbered models: the share of training samples that lose one or two teeth (filled from the
+    # tissue around them), so that the network learns to count across gaps (teethseg.data.missing_teeth).
+    remove_teeth: float = 0.0
     grid_images: int = 6
     # Start from this teethseg model file's weights (fine-tuning) instead of random ones.
     init: str | None = None
@@ -89,6 +92,10 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
         raise TeethsegError(source, "model.contact_width needs model.num_classes: 3 (background, tooth, contact)")
     if len(config.scale) != 2 or not 0 < config.scale[0] <= config.scale[1]:
         raise TeethsegError(source, "scale must be [smallest, largest] zoom, both above 0")
+    if not 0 <= config.remove_teeth <= 1:
+        raise TeethsegError(source, "remove_teeth must be a share of the training samples, from 0 to 1")
+    if config.remove_teeth and not config.model.numbered:
+        raise TeethsegError(source, "remove_teeth needs a numbered model (model.num_classes above 3, no contact_width)")
     if len(config.model.strides) != len(config.model.channels) - 1:
         raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")
     return config

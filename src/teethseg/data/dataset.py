@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from teethseg.config import ModelConfig
 from teethseg.data.layouts import DatasetIndex, Problem, Sample
+from teethseg.data.missing_teeth import remove_teeth
 from teethseg.data.transforms import horizontal_flip, train_augmentation
 from teethseg.mirror import fdi_flip_table
 from teethseg.errors import TeethsegError
@@ -80,12 +81,14 @@ class SegmentationDataset(Dataset):
         samples_per_image: int = 1,
         seed: int = 0,
         scale: tuple[float, float] = (0.8, 1.2),
+        remove_teeth: float = 0.0,
     ) -> None:
         self.images = images
         self.masks = masks
         self.model = model
         self.augmentation = train_augmentation(scale) if augment else None
         self.hflip = hflip
+        self.remove_teeth = remove_teeth if augment else 0.0
         self.flip_table = fdi_flip_table(model.class_names, model.num_classes)
         self.crop_size = crop_size
         self.samples_per_image = samples_per_image
@@ -103,6 +106,8 @@ class SegmentationDataset(Dataset):
         image = self.images[item % len(self.images)]
         mask = self.masks[item % len(self.images)]
         rng = np.random.default_rng([self.seed, self.epoch, item])
+        if self.remove_teeth and rng.random() < self.remove_teeth:
+            image, mask = remove_teeth(image, mask, rng)
         if self.augmentation is not None:
             self.augmentation.set_random_seed(int(rng.integers(2**31)))
             out = self.augmentation(image=image, mask=mask)
