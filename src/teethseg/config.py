@@ -95,7 +95,7 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
     if not 0 <= config.remove_teeth <= 1:
         raise TeethsegError(source, "remove_teeth must be a share of the training samples, from 0 to 1")
     if config.remove_teeth and not config.model.numbered:
-        raise TeethsegError(source, "remove_teeth needs a numbered model (model.num_classes above 3, no contact_width)")
+        raise TeethsegError(source, "remove_teeth needs a numbered model (model.num_classes above 2, no contact_width)")
     if len(config.model.strides) != len(config.model.channels) - 1:
         raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")
     return config

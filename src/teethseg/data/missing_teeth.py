@@ -25,7 +25,7 @@ def remove_teeth(
     if len(present) < MIN_TEETH:
         return image, labels
     chosen = rng.choice(present, size=int(rng.integers(1, most + 1)), replace=False)
-    # The annotators' border runs a pixel inside the tooth's edge: take that pixel too, but
+    # Resizing blurs the tooth's edge a pixel or two past its label: take those pixels too, but
     # never a neighbouring tooth's.
     gone = np.isin(labels, chosen)
     grown = cv2.dilate(gone.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))).astype(bool)
