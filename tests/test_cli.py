@@ -246,3 +246,13 @@ def test_fine_tuning_from_the_bundled_mask_network(trained, tmp_path, capsys):
     bundled, tuned = load_file(str(default_model_path())), load_file(str(out / "model.safetensors"))
     first = "unet.model.0.conv.unit0.conv.weight"
     assert np.array_equal(bundled[first].astype(np.float32), tuned[first])
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    data = write_images_masks(tmp_path / "data")
+    command = [sys.executable, "-m", "teethseg.cli", "data", "check", str(data)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # as `| head -0` does, long before the command writes
+    stderr = process.communicate(timeout=120)[1].decode()
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert process.returncode == 141

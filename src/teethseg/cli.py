@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -74,42 +75,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``teethseg`` command; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "train":
-            from teethseg.train import train
-
-            train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init)
-            return 0
-        if args.command == "predict":
-            from teethseg.outputs import predict_command
-
-            return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
-                                   args.batch_size, args.skip_existing, args.mirror)
-        if args.command == "evaluate":
-            from teethseg.evaluate import evaluate
-
-            evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror)
-            return 0
-        if args.command == "export":
-            from teethseg.api import default_model_path
-            from teethseg.export import export_onnx
-
-            written = export_onnx(args.model or default_model_path(), args.onnx)
-            print(f"wrote {written}")
-            return 0
-        if args.command == "data" and args.data_command == "check":
-            from teethseg.data.check import check_command
-
-            return check_command(args.data)
-        if args.command == "data" and args.data_command == "convert":
-            from teethseg.data.convert import convert_command
-
-            return convert_command(args.src, args.dst, args.to)
+        code = _run(args)
+        sys.stdout.flush()
+        return code
     except TeethsegError as error:
         print(f"teethseg: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("teethseg: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped (`teethseg evaluate ... | head`): end quietly, as other
+        # command-line tools do, with what is still buffered going nowhere instead of to a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command; its exit code."""
+    if args.command == "train":
+        from teethseg.train import train
+
+        train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init)
+        return 0
+    if args.command == "predict":
+        from teethseg.outputs import predict_command
+
+        return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
+                               args.batch_size, args.skip_existing, args.mirror)
+    if args.command == "evaluate":
+        from teethseg.evaluate import evaluate
+
+        evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror)
+        return 0
+    if args.command == "export":
+        from teethseg.api import default_model_path
+        from teethseg.export import export_onnx
+
+        written = export_onnx(args.model or default_model_path(), args.onnx)
+        print(f"wrote {written}")
+        return 0
+    if args.command == "data" and args.data_command == "check":
+        from teethseg.data.check import check_command
+
+        return check_command(args.data)
+    if args.command == "data" and args.data_command == "convert":
+        from teethseg.data.convert import convert_command
+
+        return convert_command(args.src, args.dst, args.to)
     return 1
 
 
