@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
 the exposure, quality and framing changes one sees between clinics (wider or tighter field
-of view, a patient off centre or tilted), then scores the masks at full size against the ground
+of view, a patient off centre or tilted, a close bitewing-like crop), then scores the masks at full size against the ground
 truth stretched and framed the same way. Prints mean binary Dice per condition, and for
 numbering models mean per-tooth Dice and the share of images with an exact tooth count.
 """
@@ -34,6 +34,10 @@ def conditions(rng: np.random.Generator) -> dict[str, callable]:
     def clahe(x):
         return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply((x * 255).astype(np.uint8)) / 255.0
 
+    def jpeg(x, quality):
+        _, data = cv2.imencode(".jpg", (x * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) / 255.0
+
     return {
         "as published (512x512)": None,
         "full size 2900x1450": lambda x: x,
@@ -44,6 +48,8 @@ def conditions(rng: np.random.Generator) -> dict[str, callable]:
         "noise (sigma 0.04)": lambda x: np.clip(x + rng.normal(0, 0.04, x.shape), 0, 1),
         "blur (sigma 3 px)": lambda x: cv2.GaussianBlur(x, (0, 0), 3),
         "12-bit scaled into 16 bit": lambda x: np.round(x * 4095) / 65535,
+        "JPEG quality 30": lambda x: jpeg(x, 30),
+        "negative (teeth dark)": lambda x: 1 - x,
     }
 
 
@@ -62,12 +68,20 @@ def framings() -> dict[str, callable]:
         matrix = np.float32([[1, 0, fraction * image.shape[1]], [0, 1, 0]])
         return _warp(image, truth, matrix)
 
+    def crop(image, truth, box_shares):  # a bitewing-like close view, 800 x 1000, teeth 2-3 times as big
+        height, width = image.shape
+        top, bottom, left, right = (round(share * size) for share, size in zip(box_shares, (height, height, width, width)))
+        return (cv2.resize(image[top:bottom, left:right], (800, 1000), interpolation=cv2.INTER_CUBIC).clip(0, 1),
+                cv2.resize(truth[top:bottom, left:right], (800, 1000), interpolation=cv2.INTER_NEAREST))
+
     return {
         "wider view (teeth x0.75)": lambda i, t: zoom(i, t, 0.75),
         "wider, teeth high and left": lambda i, t: zoom(i, t, 0.75, (0.1, 0.2)),
         "tighter view (teeth x1.15)": lambda i, t: zoom(i, t, 1.15),
         "tilted 6 degrees": lambda i, t: turn(i, t, 6),
         "off centre (8 % to the right)": lambda i, t: shift(i, t, 0.08),
+        "crop of the right molars": lambda i, t: crop(i, t, (0.25, 0.78, 0.12, 0.51)),
+        "crop of the front teeth": lambda i, t: crop(i, t, (0.25, 0.78, 0.33, 0.66)),
     }
 
 

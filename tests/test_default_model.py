@@ -133,3 +133,19 @@ def test_predict_says_when_it_looked_again(tmp_path, capsys):
     look = json.loads((tmp_path / "out" / "wide.json").read_text())["second_look"]
     assert f"teeth {look['tooth_scale']:.2f}x typical size: segmented again" in line
     assert len(look["window_yxhw"]) == 4
+
+
+def test_a_negative_radiograph_is_segmented_inverted(segmenter, tmp_path, capsys):
+    import cv2
+
+    sample = sample_paths()[0]
+    image = teethseg.io.read_image(sample)
+    truth = read_mask(FIXTURES / f"{sample.stem}.png") > 0
+    cv2.imwrite(str(tmp_path / "negative.png"), ((1 - image) * 255).round().astype(np.uint8))
+    assert main(["predict", str(tmp_path / "negative.png"), "--out", str(tmp_path / "out")]) == 0
+    assert "a negative: segmented inverted" in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "negative.json").read_text())["inverted"] is True
+    negative = segmenter.predict(tmp_path / "negative.png")
+    assert compute_binary_scores(negative.mask, truth)["dice"] > 0.85
+    assert np.allclose(negative.image, 1 - image, atol=1 / 255)  # overlays show the image as given
+    assert "inverted" not in segmenter.predict(sample).extra

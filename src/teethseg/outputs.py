@@ -199,16 +199,17 @@ def _segment(
                 outcome[index][1].append((True, f"{path}: could not write outputs ({error})"))
                 continue
             outcome[index][1].append((False, f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
-                                             f"{result.teeth_count_kind}{_second_look_note(result)} -> {out_dir}/ {names}"))
+                                             f"{result.teeth_count_kind}{_look_notes(result)} -> {out_dir}/ {names}"))
     return outcome
 
 
-def _second_look_note(result: Result) -> str:
-    """How the teeth were seen again, for the line printed per radiograph ('' when they were not)."""
+def _look_notes(result: Result) -> str:
+    """How the teeth were seen other than as given, for the line printed per radiograph ('' when they were not)."""
+    notes = ["a negative: segmented inverted"] if result.extra.get("inverted") else []
     look = result.extra.get("second_look")
-    if not look:
-        return ""
-    return f" (teeth {look['tooth_scale']:.2f}x typical size: segmented again, framed as in training)"
+    if look:
+        notes.append(f"teeth {look['tooth_scale']:.2f}x typical size: segmented again, framed as in training")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _run(

@@ -15,6 +15,7 @@ from teethseg.io import read_image
 from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
 from teethseg.preprocess import prepare_input
+from teethseg.polarity import doubtful, inverted_is_better
 from teethseg.postprocess import class_probability_at, postprocess
 from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.teeth import missing_teeth, tooth_records
@@ -130,12 +131,15 @@ class Segmenter:
     def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
         """Segment several radiographs (any sizes) with one network call per model.
 
-        Radiographs whose teeth look far smaller or bigger than typical are seen a second
-        time, framed as in training (``teethseg.reframe``); their JSON says so.
+        Radiographs stored as negatives are seen inverted (``teethseg.polarity``), and those whose
+        teeth look far smaller or bigger than typical are seen a second time, framed as in
+        training (``teethseg.reframe``); their JSON says so. Overlays show the image as given.
         """
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
-        looks, extras = self._look_again(images, self._look(images))
+        extras: list[dict[str, Any]] = [{} for _ in images]
+        seen, looks = self._choose_polarity(images, self._look(images), extras)
+        looks = self._look_again(seen, looks, extras)
         results = []
         for image, source, (labels, confidence, _), extra in zip(images, sources, looks, extras):
             teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
@@ -152,14 +156,30 @@ class Segmenter:
             for image, scores, numbers in zip(images, probabilities, numbering)
         ]
 
+    def _choose_polarity(
+        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], extras: list[dict[str, Any]]
+    ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """The images as the networks should see them (negatives inverted), and their looks."""
+        doubts = [i for i, (labels, confidence, _) in enumerate(looks) if doubtful(labels, confidence)]
+        if not doubts:
+            return images, looks
+        images = list(images)
+        for i, look in zip(doubts, self._look([1 - images[i] for i in doubts])):
+            if inverted_is_better(looks[i][:2], look[:2]):
+                images[i], looks[i] = 1 - images[i], look
+                extras[i]["inverted"] = True
+        return images, looks
+
     def _look_again(
-        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-    ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], list[dict[str, Any]]]:
+        self,
+        images: list[np.ndarray],
+        looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        extras: list[dict[str, Any]],
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Images whose teeth look far from a typical size, seen again at a window that frames them as in training.
 
         Needs the typical tooth sizes of a numbering model; without them every first look stands.
         """
-        extras: list[dict[str, Any]] = [{} for _ in images]
         typical = self.typical_tooth_fractions
         again = []
         for i, (labels, _, _) in enumerate(looks if typical else []):
@@ -169,7 +189,7 @@ class Segmenter:
                 again.append((i, window))
                 extras[i]["second_look"] = {"tooth_scale": round(scale, 3), "window_yxhw": list(window)}
         if not again:
-            return looks, extras
+            return looks
         for (i, window), (labels, confidence, _) in zip(again, self._look([cut(images[i], w) for i, w in again])):
             first_labels, first_confidence, scores = looks[i]
             shape = first_labels.shape
@@ -181,7 +201,7 @@ class Segmenter:
                 paste(confidence, window, shape, first_confidence),
                 scores,
             )
-        return looks, extras
+        return looks
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
