@@ -164,9 +164,10 @@ class Segmenter:
         if not doubts:
             return images, looks
         images = list(images)
-        for i, look in zip(doubts, self._look([1 - images[i] for i in doubts])):
+        inverted = [1 - images[i] for i in doubts]
+        for i, negative, look in zip(doubts, inverted, self._look(inverted)):
             if inverted_is_better(looks[i][:2], look[:2]):
-                images[i], looks[i] = 1 - images[i], look
+                images[i], looks[i] = negative, look
                 extras[i]["inverted"] = True
         return images, looks
 
