@@ -30,6 +30,7 @@ def test_bundled_recipe_loads():
         ("scale: [1.2, 0.8]\n", "smallest, largest"),
         ("scale: [0, 1]\n", "both above 0"),
         ("remove_teeth: 0.5\n", "needs a numbered model"),
+        ("close_up: 1.5\n", "close_up must be a share"),
         ("- a list\n", "mapping"),
         ("epochs: [unclosed\n", "not valid YAML"),
     ],

@@ -62,6 +62,9 @@ class TrainConfig:
     # Numbered models: the share of training samples that lose one or two teeth (filled from the
     # tissue around them), so that the network learns to count across gaps (teethseg.data.missing_teeth).
     remove_teeth: float = 0.0
+    # The share of training samples shown as a close view (a random window stretched to the input
+    # size, teethseg.data.transforms), so that periapical and bitewing views are segmented too.
+    close_up: float = 0.0
     grid_images: int = 6
     # Start from this teethseg model file's weights (fine-tuning) instead of random ones.
     init: str | None = None
@@ -94,6 +97,8 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
         raise TeethsegError(source, "scale must be [smallest, largest] zoom, both above 0")
     if not 0 <= config.remove_teeth <= 1:
         raise TeethsegError(source, "remove_teeth must be a share of the training samples, from 0 to 1")
+    if not 0 <= config.close_up <= 1:
+        raise TeethsegError(source, "close_up must be a share of the training samples, from 0 to 1")
     if config.remove_teeth and not config.model.numbered:
         raise TeethsegError(source, "remove_teeth needs a numbered model (model.num_classes above 2, no contact_width)")
     if len(config.model.strides) != len(config.model.channels) - 1:

@@ -82,3 +82,21 @@ def test_zoom_range_reaches_the_training_samples():
             dataset.set_epoch(epoch)
             shares[scale].append(float((dataset[0][1] > 0).float().mean()))
     assert np.median(shares[(0.5, 0.5)]) < 0.1 < 0.2 < np.median(shares[(1.0, 1.0)])  # 1/16 and 1/4 of the image
+
+
+def test_close_ups_show_teeth_bigger_at_the_input_size():
+    model = ModelConfig(input_size=[64, 96])
+    mask = np.zeros((64, 96), np.uint8)
+    mask[24:40, 36:60] = 1  # a tooth-sized block in the middle, 1/16 of the image
+    image = mask.astype(np.float32)
+    shares = {}
+    for close_up in (0.0, 1.0):
+        dataset = SegmentationDataset([image], [mask], model, augment=True, seed=0, scale=(1.0, 1.0), close_up=close_up)
+        shares[close_up] = []
+        for epoch in range(9):
+            dataset.set_epoch(epoch)
+            picture, labels = dataset[0]
+            assert picture.shape == (1, 64, 96) and labels.shape == (64, 96)
+            shares[close_up].append(float((labels > 0).float().mean()))
+    # Windows of 6-40 % of the area that hold the block show it 2.5-16 times as big; windows beside it show none.
+    assert np.median(shares[0.0]) < 0.08 and max(shares[1.0]) > 0.2

@@ -82,11 +82,12 @@ class SegmentationDataset(Dataset):
         seed: int = 0,
         scale: tuple[float, float] = (0.8, 1.2),
         remove_teeth: float = 0.0,
+        close_up: float = 0.0,
     ) -> None:
         self.images = images
         self.masks = masks
         self.model = model
-        self.augmentation = train_augmentation(scale) if augment else None
+        self.augmentation = train_augmentation(scale, close_up, model.input_size) if augment else None
         self.hflip = hflip
         self.remove_teeth = remove_teeth if augment else 0.0
         self.flip_table = fdi_flip_table(model.class_names, model.num_classes)
