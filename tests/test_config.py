@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from teethseg.config import TrainConfig, load_config, save_config
@@ -12,10 +14,12 @@ def test_round_trip(tmp_path):
     assert load_config(tmp_path / "c.yaml") == config
 
 
-def test_bundled_recipe_loads():
-    from pathlib import Path
+RECIPES = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
 
-    config = load_config(Path(__file__).parents[1] / "configs" / "default.yaml")
+
+@pytest.mark.parametrize("path", RECIPES, ids=[p.stem for p in RECIPES])
+def test_committed_recipes_load(path):
+    config = load_config(path)
     assert config.model.num_classes >= 2 and config.epochs > 0
 
 
