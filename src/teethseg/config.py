@@ -95,10 +95,9 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
         raise TeethsegError(source, "model.contact_width needs model.num_classes: 3 (background, tooth, contact)")
     if len(config.scale) != 2 or not 0 < config.scale[0] <= config.scale[1]:
         raise TeethsegError(source, "scale must be [smallest, largest] zoom, both above 0")
-    if not 0 <= config.remove_teeth <= 1:
-        raise TeethsegError(source, "remove_teeth must be a share of the training samples, from 0 to 1")
-    if not 0 <= config.close_up <= 1:
-        raise TeethsegError(source, "close_up must be a share of the training samples, from 0 to 1")
+    for share in ("remove_teeth", "close_up"):
+        if not 0 <= getattr(config, share) <= 1:
+            raise TeethsegError(source, f"{share} must be a share of the training samples, from 0 to 1")
     if config.remove_teeth and not config.model.numbered:
         raise TeethsegError(source, "remove_teeth needs a numbered model (model.num_classes above 2, no contact_width)")
     if len(config.model.strides) != len(config.model.channels) - 1:
