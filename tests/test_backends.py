@@ -130,3 +130,38 @@ def test_half_precision_model_files_get_half_precision_twins(tmp_path):
         outputs[half] = Segmenter.from_file(twin).backend(x)
     assert sizes[True] < 0.6 * sizes[False]  # the weights' bytes (the tiny graph's structure is not small)
     assert np.abs(outputs[True] - outputs[False]).max() < 0.05
+
+
+def test_a_linked_twin_reads_the_model_files_weights(tmp_path):
+    import onnx
+
+    from teethseg.export import export_onnx
+
+    torch.manual_seed(0)
+    network = build_network(CONFIG).eval()
+    path = tmp_path / "m.safetensors"
+    save_model(path, network, CONFIG, half=True)
+    twin = export_onnx(path, path.with_suffix(".onnx"), linked=True)
+    weights = onnx.load(str(twin), load_external_data=False).graph.initializer
+    assert weights and all(t.data_location == onnx.TensorProto.EXTERNAL and not t.raw_data for t in weights)
+    x = np.random.default_rng(0).normal(size=(1, 1, 64, 96)).astype(np.float32)
+    linked = Segmenter.from_file(path, device="cpu")
+    assert linked.backend_name == "onnx"
+    # The same float16 weights as PyTorch reads, without the folded batch norms' rounding.
+    assert np.abs(linked.backend(x) - Segmenter.from_file(path, backend="torch").backend(x)).max() < 1e-4
+
+
+def test_a_linked_twin_must_sit_beside_its_weights(tmp_path):
+    from teethseg.export import export_onnx
+
+    path = tmp_path / "m.safetensors"
+    save_model(path, build_network(CONFIG), CONFIG, half=True)
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(TeethsegError, match="beside its model file"):
+        export_onnx(path, tmp_path / "elsewhere" / "m.onnx", linked=True)
+    assert not any((tmp_path / "elsewhere").iterdir())
+    twin = export_onnx(path, path.with_suffix(".onnx"), linked=True)
+    moved = tmp_path / "elsewhere" / "m.onnx"
+    twin.rename(moved)
+    with pytest.raises(TeethsegError, match="not a loadable ONNX model"):
+        Segmenter.from_file(moved)

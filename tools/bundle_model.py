@@ -1,7 +1,7 @@
 """Copy trained models into the package as the bundled default, with ONNX twins and a checksum card.
 
-Weights are stored as float16, in the model files and in their ONNX twins, so that both models
-and their twins stay well under 20 MB.
+Weights are stored once, as float16, in the model files; their ONNX twins hold only the graphs
+and read the weights from the model files' bytes. So the bundle stays well under 20 MB.
 
 Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors [--data DATA]]
 (--data: the training data, to give a numbering model trained before teethseg stored typical
@@ -54,8 +54,8 @@ def typical_fractions_from(data: Path, class_names: list[str], seed: int) -> lis
 
 
 def twin_entry(model: Path, twin: Path) -> dict[str, Any]:
-    """Export the model file's ONNX twin; its card fields (name, checksum, size of the pair)."""
-    export_onnx(model, twin)
+    """Export the model file's linked ONNX twin (the graph, reading the file's weights); its card fields."""
+    export_onnx(model, twin, linked=True)
     return {"onnx_file": twin.name, "onnx_sha256": file_sha256(twin),
             "size_bytes": model.stat().st_size + twin.stat().st_size}
 

@@ -1,7 +1,9 @@
 """ONNX export and the two inference backends (PyTorch and ONNX Runtime).
 
 An exported ``.onnx`` file carries the teethseg config and the checksum of the model file
-it came from in its metadata, so a model's ONNX twin can be found and trusted beside it.
+it came from in its metadata, so a model's ONNX twin can be found and trusted beside it. A
+linked twin (the bundled models') holds only the graph and reads its weights from the bytes of
+the model file beside it, so the package ships each network's weights once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from teethseg.io import atomic_path
 from teethseg.device import choose_device, wants_cuda
 from teethseg.model_file import (
     FORMAT_NAME, FORMAT_VERSION, config_from_header, file_sha256, read_model_metadata, stored_as_half,
-    verified_sha256,
+    tensor_spans, verified_sha256,
 )
 
 OPSET = 17
@@ -76,10 +78,14 @@ class OnnxBackend:
         return self.session.run(None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)})[0]
 
 
-def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any], half: bool = False) -> bytes:
+def onnx_bytes(
+    network: Any, config: ModelConfig, info: dict[str, Any], half: bool = False, weights_file: Path | None = None,
+) -> bytes:
     """Export a network with a dynamic batch at its fixed input size, metadata embedded.
 
     ``half`` stores the weights as float16 (half the file); the network still runs in float32.
+    ``weights_file``: the model file the network was loaded from; the graph then points at its
+    weights instead of holding them (``link_weights``), and must be loaded from its folder.
     """
     import onnx
     import torch
@@ -89,10 +95,13 @@ def onnx_bytes(network: Any, config: ModelConfig, info: dict[str, Any], half: bo
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the padding check is traced once, for the fixed input size
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        _export(network, height, width, buffer)
+        # Folding would merge batch norms into convolutions: weights the model file does not hold.
+        _export(network, height, width, buffer, fold=weights_file is None)
     proto = onnx.load_from_string(buffer.getvalue())
     prelu_as_leaky_relu(proto)
-    if half:
+    if weights_file is not None:
+        link_weights(proto, weights_file)
+    elif half:
         store_weights_as_half(proto)
     metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
                 "config": json.dumps(asdict(config)), "info": json.dumps(info)}
@@ -112,8 +121,8 @@ def prelu_as_leaky_relu(proto: Any) -> None:
     from onnx import helper, numpy_helper
 
     initializers = {tensor.name: tensor for tensor in proto.graph.initializer}
-    for node in proto.graph.node:  # the exporter shares equal slopes through Identity nodes
-        if node.op_type == "Identity" and node.input[0] in initializers:
+    for node in proto.graph.node:  # the exporter passes slopes on through Identity (or, unfolded, Unsqueeze) nodes
+        if node.op_type in ("Identity", "Unsqueeze") and node.input and node.input[0] in initializers:
             initializers[node.output[0]] = initializers[node.input[0]]
     for index, node in enumerate(proto.graph.node):
         slope = initializers.get(node.input[1]) if node.op_type == "PRelu" else None
@@ -146,36 +155,72 @@ def store_weights_as_half(proto: Any) -> None:
     proto.graph.node.extend(nodes)
 
 
+def link_weights(proto: Any, weights_file: Path) -> None:
+    """Point every weight of the graph at its bytes in the model file (ONNX external data).
+
+    Float16 weights are read as float16 behind Cast nodes, which ONNX Runtime folds when
+    loading, as for ``store_weights_as_half``. Names and shapes must match the file's tensors,
+    as they do for a network exported unfolded from that file.
+    """
+    from onnx import TensorProto, helper
+    from onnx.external_data_helper import set_external_data
+
+    spans = tensor_spans(weights_file)
+    types = {"F16": TensorProto.FLOAT16, "F32": TensorProto.FLOAT}
+    casts = []
+    for tensor in proto.graph.initializer:
+        dtype, shape, offset, length = spans.get(tensor.name, (None, None, 0, 0))
+        if dtype not in types or list(tensor.dims) != shape:
+            raise TeethsegError(weights_file, f"weight '{tensor.name}' of the exported graph is not in the file")
+        if dtype == "F16":
+            casts.append(helper.make_node("Cast", [f"{tensor.name}.float16"], [tensor.name], to=TensorProto.FLOAT))
+            tensor.name = f"{tensor.name}.float16"
+        tensor.data_type = types[dtype]
+        set_external_data(tensor, weights_file.name, offset, length)  # needs the bytes still there
+        tensor.ClearField("raw_data")
+        tensor.data_location = TensorProto.EXTERNAL
+    nodes = casts + list(proto.graph.node)  # casts first, so the graph stays in topological order
+    del proto.graph.node[:]
+    proto.graph.node.extend(nodes)
+
+
 def _drop_unused(proto: Any) -> None:
-    """Remove the Identity nodes and initializers that nothing reads any more (the old slopes)."""
+    """Remove the nodes and initializers that nothing reads any more (the old slopes and their helpers)."""
     outputs = {o.name for o in proto.graph.output}
-    read = {name for node in proto.graph.node for name in node.input} | outputs
-    for node in [n for n in proto.graph.node if n.op_type == "Identity" and n.output[0] not in read]:
-        proto.graph.node.remove(node)
-    read = {name for node in proto.graph.node for name in node.input} | outputs
+    while True:
+        read = {name for node in proto.graph.node for name in node.input} | outputs
+        unused = [n for n in proto.graph.node if not any(name in read for name in n.output)]
+        if not unused:
+            break
+        for node in unused:
+            proto.graph.node.remove(node)
     for tensor in [t for t in proto.graph.initializer if t.name not in read]:
         proto.graph.initializer.remove(tensor)
 
 
-def _export(network: Any, height: int, width: int, buffer: io.BytesIO) -> None:
+def _export(network: Any, height: int, width: int, buffer: io.BytesIO, fold: bool = True) -> None:
     import torch
 
     torch.onnx.export(
-        network, (torch.zeros(1, 1, height, width),), buffer, dynamo=False, opset_version=OPSET,
+        network, (torch.zeros(1, 1, height, width),), buffer, dynamo=False, opset_version=OPSET, do_constant_folding=fold,
         input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
     )
 
 
-def export_onnx(model_path: str | Path, onnx_path: str | Path) -> Path:
+def export_onnx(model_path: str | Path, onnx_path: str | Path, linked: bool = False) -> Path:
     """``teethseg export``: write the ONNX twin of a model file, atomically.
 
     The twin keeps the file's precision: float16 weights stay float16 in the ONNX file.
+    ``linked``: the twin reads its weights from the model file, which must stay beside it.
     """
     from teethseg.model import load_network
 
+    model_path, onnx_path = Path(model_path), Path(onnx_path)
+    if linked and model_path.resolve().parent != onnx_path.resolve().parent:
+        raise TeethsegError(onnx_path, "a linked ONNX twin must be written beside its model file")
     network, config, info = load_network(model_path)
     info = {**info, "source_sha256": file_sha256(model_path)}
-    data = onnx_bytes(network, config, info, half=stored_as_half(model_path))
+    data = onnx_bytes(network, config, info, half=stored_as_half(model_path), weights_file=model_path if linked else None)
     with atomic_path(onnx_path) as temporary:
         temporary.write_bytes(data)
     return Path(onnx_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,20 @@ def stored_as_half(path: str | Path) -> bool:
     """True when a model file keeps its weights as float16 (as the bundled models do)."""
     with safe_open(str(path), framework="numpy") as handle:
         return any(handle.get_slice(name).get_dtype() == "F16" for name in handle.keys())
+
+
+def tensor_spans(path: str | Path) -> dict[str, tuple[str, list[int], int, int]]:
+    """Each stored tensor's dtype, shape, byte offset in the file and byte length.
+
+    A safetensors file is an 8-byte header length, a JSON header, then the raw little-endian
+    tensors: so other formats (an ONNX twin's external data) can point at the same bytes.
+    """
+    with open(path, "rb") as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        header = json.loads(handle.read(length))
+    start = 8 + length
+    return {
+        name: (entry["dtype"], entry["shape"], start + entry["data_offsets"][0],
+               entry["data_offsets"][1] - entry["data_offsets"][0])
+        for name, entry in header.items() if name != "__metadata__"
+    }
