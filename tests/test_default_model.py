@@ -152,3 +152,37 @@ def test_a_negative_radiograph_is_segmented_inverted(segmenter, tmp_path, capsys
     assert compute_binary_scores(negative.mask, truth)["dice"] > 0.85
     assert np.allclose(negative.image, 1 - image, atol=1 / 255)  # overlays show the image as given
     assert "inverted" not in segmenter.predict(sample).extra
+
+
+def bitewing_like(image: np.ndarray, nearest: bool = False) -> np.ndarray:
+    """A close view of the right molars, 800 x 1000, teeth 2-3 times as big (as benchmarks/fullsize_check.py makes)."""
+    import cv2
+
+    height, width = image.shape
+    part = image[round(0.25 * height):round(0.78 * height), round(0.12 * width):round(0.51 * width)]
+    return cv2.resize(part, (800, 1000), interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_CUBIC)
+
+
+def test_close_views_are_segmented_by_the_close_up_network(segmenter, monkeypatch):
+    for sample in sample_paths():
+        close = bitewing_like(teethseg.io.read_image(sample)).clip(0, 1)
+        truth = bitewing_like(read_mask(FIXTURES / f"{sample.stem}.png"), nearest=True) > 0
+        result = segmenter.predict(close)
+        assert result.extra["close_view"] is True and "missing_fdi" not in result.summary()
+        with monkeypatch.context() as patch:
+            patch.setattr(segmenter, "close_up", None)
+            panoramic_network_only = segmenter.predict(close)
+        dice = compute_binary_scores(result.mask, truth)["dice"]
+        assert dice > 0.8 and dice > compute_binary_scores(panoramic_network_only.mask, truth)["dice"] + 0.3
+        assert "close_view" not in segmenter.predict(sample).extra
+
+
+def test_predict_says_when_it_saw_a_close_view(tmp_path, capsys):
+    import cv2
+
+    close = bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1)
+    cv2.imwrite(str(tmp_path / "bitewing.png"), (close * 255).round().astype(np.uint8))
+    assert main(["predict", str(tmp_path / "bitewing.png"), "--out", str(tmp_path / "out")]) == 0
+    assert "a close view: mask by the close-up network" in capsys.readouterr().out
+    record = json.loads((tmp_path / "out" / "bitewing.json").read_text())
+    assert record["close_view"] is True and "missing_fdi" not in record

@@ -4,9 +4,11 @@ Weights are stored once, as float16, in the model files; their ONNX twins hold o
 and read the weights from the model files' bytes. So the bundle stays well under 20 MB.
 
 Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors [--data DATA]]
+       [--close-up RUN3/model.safetensors]
 (--data: the training data, to give a numbering model trained before teethseg stored typical
-tooth sizes in its file the sizes that join split teeth.)
-Writes src/teethseg/weights/{teethseg-default,teethseg-numbering}.{safetensors,onnx} and default.json.
+tooth sizes in its file the sizes that join split teeth. --close-up: a mask network for close
+views, see teethseg.close_view.)
+Writes src/teethseg/weights/teethseg-{default,numbering,close-up}.{safetensors,onnx} and default.json.
 After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
 """
 
@@ -63,16 +65,22 @@ def twin_entry(model: Path, twin: Path) -> dict[str, Any]:
 def export_twins() -> None:
     """Re-export the ONNX twins of the bundled models and update their checksums in the card."""
     card = json.loads((WEIGHTS / "default.json").read_text())
-    for entry in [card] + ([card["numbering"]] if "numbering" in card else []):
+    for entry in card_entries(card):
         entry.update(twin_entry(WEIGHTS / entry["file"], WEIGHTS / entry["onnx_file"]))
         print(f"{entry['onnx_file']} {entry['onnx_sha256']}")
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
+
+
+def card_entries(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's entry of each bundled network."""
+    return [card] + [card[key] for key in ("numbering", "close_up") if key in card]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, nargs="?", help="the trained binary teeth model")
     parser.add_argument("--numbering", type=Path, default=None, help="a trained numbered model that names the teeth")
+    parser.add_argument("--close-up", type=Path, default=None, help="a trained mask network for close views")
     parser.add_argument("--data", type=Path, default=None, help="training data (typical tooth sizes for old numbering models)")
     parser.add_argument("--twins-only", action="store_true", help="only re-export the bundled models' ONNX twins")
     args = parser.parse_args()
@@ -86,8 +94,10 @@ def main() -> None:
     card = bundle(args.model, "teethseg-default")
     if args.numbering:
         card["numbering"] = bundle(args.numbering, "teethseg-numbering", args.data)
+    if args.close_up:
+        card["close_up"] = bundle(args.close_up, "teethseg-close-up")
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
-    total = card["size_bytes"] + (card["numbering"]["size_bytes"] if args.numbering else 0)
+    total = sum(entry["size_bytes"] for entry in card_entries(card))
     print(f"bundled into {WEIGHTS}: {total / 1e6:.1f} MB")
 
 

@@ -55,5 +55,9 @@ def load_model(
         numbering = card["numbering"]
         segmenter.numbering = Segmenter.from_file(folder / numbering["file"], device, backend, numbering["sha256"],
                                                   threads=threads)
+    if card.get("close_up"):
+        close_up = card["close_up"]
+        segmenter.close_up = Segmenter.from_file(folder / close_up["file"], device, backend, close_up["sha256"],
+                                                 threads=threads)
     segmenter.mirror = mirror
     return segmenter

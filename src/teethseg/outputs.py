@@ -206,6 +206,8 @@ def _segment(
 def _look_notes(result: Result) -> str:
     """How the teeth were seen other than as given, for the line printed per radiograph ('' when they were not)."""
     notes = ["a negative: segmented inverted"] if result.extra.get("inverted") else []
+    if result.extra.get("close_view"):
+        notes.append("a close view: mask by the close-up network, FDI numbers unsure")
     look = result.extra.get("second_look")
     if look:
         notes.append(f"teeth {look['tooth_scale']:.2f}x typical size: segmented again, framed as in training")

@@ -15,7 +15,7 @@ from teethseg.io import read_image
 from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
 from teethseg.preprocess import prepare_input
-from teethseg.polarity import doubtful, inverted_is_better
+from teethseg.doubtful import doubtful, mask_confidence
 from teethseg.postprocess import class_probability_at, postprocess
 from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.teeth import missing_teeth, tooth_records
@@ -59,7 +59,9 @@ class Result:
             "teeth_fraction": round(float(self.mask.mean()), 6),
             "teeth_count": len(self.teeth),
             "teeth_count_kind": self.teeth_count_kind,
-            **({"missing_fdi": missing_teeth(self.teeth, self.class_names)} if self.numbered else {}),
+            # A close view shows a few teeth: the others are out of view, not missing.
+            **({"missing_fdi": missing_teeth(self.teeth, self.class_names)}
+               if self.numbered and not self.extra.get("close_view") else {}),
             "teeth": self.teeth,
             **self.extra,
         }
@@ -71,12 +73,15 @@ class Segmenter:
     An optional ``numbering`` segmenter (a numbered model) names the teeth that this one
     finds: the mask comes from this model, each tooth's FDI number from the other. With
     ``mirror`` every network also sees the mirror image and the two outputs are averaged
-    (FDI numbers swapped back): more accurate, twice the network time.
+    (FDI numbers swapped back): more accurate, twice the network time. An optional ``close_up``
+    segmenter (a mask network that learnt close views) draws the mask of doubtful images when it
+    is surer of it (``teethseg.doubtful``).
     """
 
     def __init__(
         self, backend: Callable[[np.ndarray], np.ndarray], config: ModelConfig, name: str = "model",
         info: dict | None = None, numbering: "Segmenter | None" = None, mirror: bool = False,
+        close_up: "Segmenter | None" = None,
     ) -> None:
         self.backend = backend
         self.config = config
@@ -84,6 +89,7 @@ class Segmenter:
         self.info = info or {}
         self.numbering = numbering
         self.mirror = mirror
+        self.close_up = close_up
 
     @classmethod
     def from_file(
@@ -131,14 +137,15 @@ class Segmenter:
     def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
         """Segment several radiographs (any sizes) with one network call per model.
 
-        Radiographs stored as negatives are seen inverted (``teethseg.polarity``), and those whose
-        teeth look far smaller or bigger than typical are seen a second time, framed as in
-        training (``teethseg.reframe``); their JSON says so. Overlays show the image as given.
+        Radiographs stored as negatives are seen inverted and close views by the close-up network
+        (``teethseg.doubtful``), and those whose teeth look far smaller or bigger than typical are
+        seen a second time, framed as in training (``teethseg.reframe``); their JSON says so.
+        Overlays show the image as given.
         """
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
         extras: list[dict[str, Any]] = [{} for _ in images]
-        seen, looks = self._choose_polarity(images, self._look(images), extras)
+        seen, looks = self._reconsider_doubtful(images, self._look(images), extras)
         looks = self._look_again(seen, looks, extras)
         results = []
         for image, source, (labels, confidence, _), extra in zip(images, sources, looks, extras):
@@ -146,29 +153,45 @@ class Segmenter:
             results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source, extra))
         return results
 
-    def _look(self, images: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Labels, confidence and the mask model's probabilities for each image, one network call per model."""
-        probabilities = self.scores(images)
+    def _look(
+        self, images: list[np.ndarray], mask_network: "Segmenter | None" = None,
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Labels, confidence and the mask model's probabilities for each image, one network call per model.
+
+        ``mask_network``: another mask network (the close-up one) in place of this one's.
+        """
+        mask_network = mask_network or self
+        probabilities = mask_network.scores(images, self.mirror)
         numbering = self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
-        contacts, typical = bool(self.config.contact_width), self.typical_tooth_fractions
+        contacts, typical = bool(mask_network.config.contact_width), self.typical_tooth_fractions
         return [
             (*postprocess(scores, image.shape, numbers, contacts, typical), scores)
             for image, scores, numbers in zip(images, probabilities, numbering)
         ]
 
-    def _choose_polarity(
+    def _reconsider_doubtful(
         self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], extras: list[dict[str, Any]]
     ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-        """The images as the networks should see them (negatives inverted), and their looks."""
+        """The images as the networks should see them, and their looks: doubtful ones are also seen
+        inverted and by the close-up network, and the look with the surest mask is kept."""
         doubts = [i for i, (labels, confidence, _) in enumerate(looks) if doubtful(labels, confidence)]
         if not doubts:
             return images, looks
-        images = list(images)
-        inverted = [1 - images[i] for i in doubts]
-        for i, negative, look in zip(doubts, inverted, self._look(inverted)):
-            if inverted_is_better(looks[i][:2], look[:2]):
-                images[i], looks[i] = negative, look
-                extras[i]["inverted"] = True
+        images, looks = list(images), list(looks)
+        best = {i: (mask_confidence(looks[i][2]), images[i], looks[i], {}) for i in doubts}
+        others = [(True, None)] + ([(False, self.close_up), (True, self.close_up)] if self.close_up else [])
+        for inverted, network in others:
+            seen = [1 - images[i] if inverted else images[i] for i in doubts]
+            for i, image, look in zip(doubts, seen, self._look(seen, network)):
+                score = mask_confidence(look[2])
+                if score > best[i][0]:
+                    notes = {"inverted": True} if inverted else {}
+                    if network is not None:
+                        notes["close_view"] = True
+                    best[i] = (score, image, look, notes)
+        for i, (_, image, look, notes) in best.items():
+            images[i], looks[i] = image, look
+            extras[i].update(notes)
         return images, looks
 
     def _look_again(
@@ -191,7 +214,12 @@ class Segmenter:
                 extras[i]["second_look"] = {"tooth_scale": round(scale, 3), "window_yxhw": list(window)}
         if not again:
             return looks
-        for (i, window), (labels, confidence, _) in zip(again, self._look([cut(images[i], w) for i, w in again])):
+        again_looks = {}  # each image seen again by the mask network of its first look
+        for network in (None, self.close_up):
+            group = [(i, w) for i, w in again if bool(extras[i].get("close_view")) == (network is not None)]
+            if group:
+                again_looks.update(zip(group, self._look([cut(images[i], w) for i, w in group], network)))
+        for (i, window), (labels, confidence, _) in again_looks.items():
             first_labels, first_confidence, scores = looks[i]
             shape = first_labels.shape
             # Outside the window nothing is tooth: pixels the first look called tooth get the background probability.

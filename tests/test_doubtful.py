@@ -1,0 +1,91 @@
+"""Doubtful first looks: the trigger, the mask networks' confidence, and which other look is kept."""
+
+import numpy as np
+import pytest
+
+from teethseg.config import ModelConfig
+from teethseg.doubtful import CONFIDENT, doubtful, mask_confidence, mean_tooth_confidence
+from teethseg.predict import Segmenter
+
+
+def look(confidence_of_teeth: float, teeth: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.zeros((8, 8), np.uint8)
+    if teeth:
+        labels[2:5, 2:5] = 3
+    confidence = np.full((8, 8), 0.99, np.float32)  # the background's confidence must not count
+    confidence[labels > 0] = confidence_of_teeth
+    return labels, confidence
+
+
+def test_confidence_is_the_mean_over_tooth_pixels_only():
+    assert mean_tooth_confidence(*look(0.4)) == np.float32(0.4)
+    assert mean_tooth_confidence(*look(0.4, teeth=False)) == 0.0
+
+
+def test_doubt_starts_below_the_confident_level():
+    assert doubtful(*look(CONFIDENT - 0.01)) and doubtful(*look(0.9, teeth=False))
+    assert not doubtful(*look(CONFIDENT + 0.01))
+
+
+def test_mask_confidence_counts_every_tooth_class_and_only_tooth_pixels():
+    scores = np.zeros((3, 4, 4), np.float32)
+    scores[0] = 1.0  # background, sure
+    scores[:, :2, :2] = [[[0.1]], [[0.6]], [[0.3]]]  # tooth 0.6 + contact 0.3: 0.9 not background
+    assert mask_confidence(scores) == pytest.approx(0.9)
+    assert mask_confidence(np.stack([np.ones((4, 4)), np.zeros((4, 4))])) == 0.0
+
+
+CONFIG = ModelConfig(input_size=[16, 32])
+
+
+def half_tooth_network(tooth_logit: float, calls: list | None = None):
+    """A fake mask network: tooth with the given logit on the bright half of its input."""
+    def backend(batch):
+        if calls is not None:
+            calls.append(len(batch))
+        tooth = np.where(batch[:, 0] > 0, tooth_logit, -8.0).astype(np.float32)
+        return np.stack([np.zeros_like(tooth), tooth], axis=1)
+    return backend
+
+
+HALVES = np.concatenate([np.ones((16, 16)), np.zeros((16, 16))], axis=1).astype(np.float32)  # left bright
+
+
+def segmenter(first_logit: float, close_up=None) -> Segmenter:
+    return Segmenter(half_tooth_network(first_logit), CONFIG, "first", close_up=close_up)
+
+
+def test_a_doubtful_image_takes_the_close_up_look_when_that_network_is_surer():
+    close_up = Segmenter(half_tooth_network(3.0), CONFIG, "close-up")
+    result = segmenter(0.2, close_up).predict(HALVES)  # P(tooth) 0.55: doubtful; the close-up network 0.95
+    assert result.extra == {"close_view": True}
+    assert result.mask[:, :16].all() and not result.mask[:, 16:].any()
+    assert "missing_fdi" not in result.summary()
+
+
+def test_the_close_up_network_may_read_the_image_inverted():
+    def sure_when_left_is_dark(batch):  # teeth on the left half, sure of them only when that half is dark
+        tooth = np.full(batch[:, 0].shape, -8.0, np.float32)
+        tooth[:, :, :16] = np.where(batch[:, 0, :, :16] < 0, 3.0, 0.1)
+        return np.stack([np.zeros_like(tooth), tooth], axis=1)
+
+    close_up = Segmenter(sure_when_left_is_dark, CONFIG, "close-up")
+    result = segmenter(0.2, close_up).predict(HALVES)
+    assert result.extra == {"close_view": True, "inverted": True}
+    assert result.mask[:, :16].all() and not result.mask[:, 16:].any()
+
+
+def test_a_doubtful_image_keeps_its_first_look_when_no_other_is_surer():
+    close_up = Segmenter(half_tooth_network(0.1), CONFIG, "close-up")
+    for model in (segmenter(0.2), segmenter(0.2, close_up)):
+        result = model.predict(HALVES)
+        assert result.extra == {} and result.mask[:, :16].all() and not result.mask[:, 16:].any()
+
+
+def test_confident_images_never_run_the_close_up_network():
+    calls = []
+    close_up = Segmenter(half_tooth_network(3.0, calls=calls), CONFIG, "close-up")
+    result = segmenter(2.0, close_up).predict_batch([HALVES, HALVES])
+    assert calls == [] and all(r.extra == {} for r in result)
+    segmenter(0.2, close_up).predict_batch([HALVES, HALVES])
+    assert calls == [2, 2]  # upright and inverted, both images in one call each
