@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def load_model(
                                                   threads=threads)
     if card.get("close_up"):
         close_up = card["close_up"]
-        segmenter.close_up = Segmenter.from_file(folder / close_up["file"], device, backend, close_up["sha256"],
-                                                 threads=threads)
+        segmenter.close_up = partial(Segmenter.from_file, folder / close_up["file"], device, backend, close_up["sha256"],
+                                     threads=threads)
     segmenter.mirror = mirror
     return segmenter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,14 +75,14 @@ class Segmenter:
     finds: the mask comes from this model, each tooth's FDI number from the other. With
     ``mirror`` every network also sees the mirror image and the two outputs are averaged
     (FDI numbers swapped back): more accurate, twice the network time. An optional ``close_up``
-    segmenter (a mask network that learnt close views) draws the mask of doubtful images when it
-    is surer of it (``teethseg.doubtful``).
+    segmenter (a mask network that learnt close views), or a function that loads it when first
+    needed, draws the mask of doubtful images when it is surer of it (``teethseg.doubtful``).
     """
 
     def __init__(
         self, backend: Callable[[np.ndarray], np.ndarray], config: ModelConfig, name: str = "model",
         info: dict | None = None, numbering: "Segmenter | None" = None, mirror: bool = False,
-        close_up: "Segmenter | None" = None,
+        close_up: "Segmenter | Callable[[], Segmenter] | None" = None,
     ) -> None:
         self.backend = backend
         self.config = config
@@ -90,6 +91,7 @@ class Segmenter:
         self.numbering = numbering
         self.mirror = mirror
         self.close_up = close_up
+        self._loading = threading.Lock()
 
     @classmethod
     def from_file(
@@ -99,6 +101,18 @@ class Segmenter:
         """Load a ``.safetensors`` or ``.onnx`` model with the backend asked for (see ``open_backend``)."""
         runner, config, info = open_backend(path, device, backend, expected_sha256, threads)
         return cls(runner, config, name or info.get("name") or Path(path).stem, info)
+
+    @property
+    def close_up(self) -> "Segmenter | None":
+        """The close-up mask network, loaded on first use: panoramics never need it."""
+        with self._loading:
+            if callable(self._close_up):
+                self._close_up = self._close_up()
+            return self._close_up
+
+    @close_up.setter
+    def close_up(self, close_up: "Segmenter | Callable[[], Segmenter] | None") -> None:
+        self._close_up = close_up
 
     @property
     def class_names(self) -> list[str]:
