@@ -65,6 +65,8 @@ class TrainConfig:
     # The share of training samples shown as a close view (a random window stretched to the input
     # size, teethseg.data.transforms), so that periapical and bitewing views are segmented too.
     close_up: float = 0.0
+    # The share of the image's area a close view keeps, [smallest, largest]: smaller shows teeth bigger.
+    close_up_area: list[float] = field(default_factory=lambda: [0.06, 0.4])
     grid_images: int = 6
     # Start from this teethseg model file's weights (fine-tuning) instead of random ones.
     init: str | None = None
@@ -95,6 +97,8 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
         raise TeethsegError(source, "model.contact_width needs model.num_classes: 3 (background, tooth, contact)")
     if len(config.scale) != 2 or not 0 < config.scale[0] <= config.scale[1]:
         raise TeethsegError(source, "scale must be [smallest, largest] zoom, both above 0")
+    if len(config.close_up_area) != 2 or not 0 < config.close_up_area[0] <= config.close_up_area[1] <= 1:
+        raise TeethsegError(source, "close_up_area must be [smallest, largest] share of the image's area, above 0 and at most 1")
     for share in ("remove_teeth", "close_up"):
         if not 0 <= getattr(config, share) <= 1:
             raise TeethsegError(source, f"{share} must be a share of the training samples, from 0 to 1")

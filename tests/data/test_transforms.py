@@ -100,3 +100,21 @@ def test_close_ups_show_teeth_bigger_at_the_input_size():
             shares[close_up].append(float((labels > 0).float().mean()))
     # Windows of 6-40 % of the area that hold the block show it 2.5-16 times as big; windows beside it show none.
     assert np.median(shares[0.0]) < 0.08 and max(shares[1.0]) > 0.2
+
+
+def test_the_close_up_area_sets_how_big_teeth_are_shown():
+    model = ModelConfig(input_size=[64, 96])
+    image = np.random.default_rng(0).random((64, 96)).astype(np.float32)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[:, ::2] = 1  # stripes 1 pixel wide: a window of a quarter of the width shows them 4 pixels wide
+    widths = {}
+    for area in ((0.02, 0.03), (0.35, 0.4)):
+        dataset = SegmentationDataset([image], [mask], model, augment=True, seed=0, scale=(1.0, 1.0), close_up=1.0,
+                                      close_up_area=area)
+        runs = []
+        for epoch in range(6):
+            dataset.set_epoch(epoch)
+            row = dataset[0][1].numpy()[32]
+            runs.append(len(row) / max(1, np.count_nonzero(np.diff(row.astype(int)))))  # mean stripe width
+        widths[area] = np.median(runs)
+    assert widths[(0.02, 0.03)] > 2 * widths[(0.35, 0.4)]

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from teethseg.config import ModelConfig
 from teethseg.data.layouts import DatasetIndex, Problem, Sample
 from teethseg.data.missing_teeth import remove_teeth
-from teethseg.data.transforms import horizontal_flip, train_augmentation
+from teethseg.data.transforms import CLOSE_UP_AREA, horizontal_flip, train_augmentation
 from teethseg.mirror import fdi_flip_table
 from teethseg.errors import TeethsegError
 from teethseg.io import read_image
@@ -83,11 +83,12 @@ class SegmentationDataset(Dataset):
         scale: tuple[float, float] = (0.8, 1.2),
         remove_teeth: float = 0.0,
         close_up: float = 0.0,
+        close_up_area: tuple[float, float] = CLOSE_UP_AREA,
     ) -> None:
         self.images = images
         self.masks = masks
         self.model = model
-        self.augmentation = train_augmentation(scale, close_up, model.input_size) if augment else None
+        self.augmentation = train_augmentation(scale, close_up, model.input_size, close_up_area) if augment else None
         self.hflip = hflip
         self.remove_teeth = remove_teeth if augment else 0.0
         self.flip_table = fdi_flip_table(model.class_names, model.num_classes)

@@ -12,25 +12,27 @@ import cv2
 import numpy as np
 
 
-# A close-up keeps this share of the image's area, with this range of width / height (in the
-# model's geometry, where panoramics are squeezed to half their width): periapical and bitewing
-# views show a few teeth 2-4 times as big as a panoramic does.
+# A close-up keeps a share of the image's area (by default this range), with this range of
+# width / height (in the model's geometry, where panoramics are squeezed to half their width):
+# periapical and bitewing views show a few teeth 2-4 times as big as a panoramic does.
 CLOSE_UP_AREA = (0.06, 0.4)
 CLOSE_UP_RATIO = (0.3, 1.5)
 
 
 def train_augmentation(
-    scale: tuple[float, float] = (0.8, 1.2), close_up: float = 0.0, size_hw: tuple[int, int] = (512, 512)
+    scale: tuple[float, float] = (0.8, 1.2), close_up: float = 0.0, size_hw: tuple[int, int] = (512, 512),
+    close_up_area: tuple[float, float] = CLOSE_UP_AREA,
 ) -> A.Compose:
     """Geometry and intensity variation for float32 grey images in [0, 1] and label masks.
 
     ``scale``: the range of zoom, drawn for width and height apart (below 1: a wider view).
-    ``close_up``: the share of samples first cut to a random window and stretched back to
-    ``size_hw``, so that a network trained on panoramics also sees teeth as close views show them.
+    ``close_up``: the share of samples first cut to a random window (``close_up_area`` of the
+    image's area) and stretched back to ``size_hw``, so that a network trained on panoramics also
+    sees teeth as close views show them.
     """
     return A.Compose(
         [
-            A.RandomResizedCrop(size=tuple(size_hw), scale=CLOSE_UP_AREA, ratio=CLOSE_UP_RATIO, p=close_up),
+            A.RandomResizedCrop(size=tuple(size_hw), scale=tuple(close_up_area), ratio=CLOSE_UP_RATIO, p=close_up),
             A.Affine(
                 scale={"x": tuple(scale), "y": tuple(scale)},
                 translate_percent=(-0.06, 0.06),
