@@ -191,6 +191,7 @@ def test_predict_says_when_it_saw_a_close_view(tmp_path, capsys):
 def test_the_close_up_network_loads_only_when_a_close_view_needs_it():
     fresh = teethseg.load_model(device="cpu")
     fresh.predict(sample_paths()[0])
+    fresh.predict(wider_view(teethseg.io.read_image(sample_paths()[0])))  # a second look, with the panoramic network
     assert callable(fresh._close_up)  # still the loader: a panoramic never pays for it
     fresh.predict(bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1))
     assert isinstance(fresh._close_up, Segmenter) and fresh.close_up.backend_name == "onnx"

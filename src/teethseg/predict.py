@@ -229,9 +229,10 @@ class Segmenter:
         if not again:
             return looks
         again_looks = {}  # each image seen again by the mask network of its first look
-        for network in (None, self.close_up):
-            group = [(i, w) for i, w in again if bool(extras[i].get("close_view")) == (network is not None)]
+        for close_view in (False, True):
+            group = [(i, w) for i, w in again if bool(extras[i].get("close_view")) == close_view]
             if group:
+                network = self.close_up if close_view else None
                 again_looks.update(zip(group, self._look([cut(images[i], w) for i, w in group], network)))
         for (i, window), (labels, confidence, _) in again_looks.items():
             first_labels, first_confidence, scores = looks[i]
