@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
 the exposure, quality and framing changes one sees between clinics (wider or tighter field
-of view, a patient off centre or tilted, a close bitewing-like crop), then scores the masks at full size against the ground
+of view, a patient off centre or tilted, close bitewing- and periapical-like crops), then scores the masks at full size against the ground
 truth stretched and framed the same way. Prints mean binary Dice per condition, and for
 numbering models mean per-tooth Dice and the share of images with an exact tooth count.
 """
@@ -68,11 +68,11 @@ def framings() -> dict[str, callable]:
         matrix = np.float32([[1, 0, fraction * image.shape[1]], [0, 1, 0]])
         return _warp(image, truth, matrix)
 
-    def crop(image, truth, box_shares):  # a bitewing-like close view, 800 x 1000, teeth 2-3 times as big
+    def crop(image, truth, box_shares, size=(800, 1000)):  # a close view (width, height), teeth 2-4 times as big
         height, width = image.shape
         top, bottom, left, right = (round(share * size) for share, size in zip(box_shares, (height, height, width, width)))
-        return (cv2.resize(image[top:bottom, left:right], (800, 1000), interpolation=cv2.INTER_CUBIC).clip(0, 1),
-                cv2.resize(truth[top:bottom, left:right], (800, 1000), interpolation=cv2.INTER_NEAREST))
+        return (cv2.resize(image[top:bottom, left:right], size, interpolation=cv2.INTER_CUBIC).clip(0, 1),
+                cv2.resize(truth[top:bottom, left:right], size, interpolation=cv2.INTER_NEAREST))
 
     return {
         "wider view (teeth x0.75)": lambda i, t: zoom(i, t, 0.75),
@@ -82,6 +82,9 @@ def framings() -> dict[str, callable]:
         "off centre (8 % to the right)": lambda i, t: shift(i, t, 0.08),
         "crop of the right molars": lambda i, t: crop(i, t, (0.25, 0.78, 0.12, 0.51)),
         "crop of the front teeth": lambda i, t: crop(i, t, (0.25, 0.78, 0.33, 0.66)),
+        "bitewing crop, left (landscape)": lambda i, t: crop(i, t, (0.35, 0.70, 0.60, 0.85), (1000, 800)),
+        "periapical crop, lower front": lambda i, t: crop(i, t, (0.45, 0.85, 0.42, 0.58), (600, 800)),
+        "periapical crop, upper molars": lambda i, t: crop(i, t, (0.15, 0.55, 0.18, 0.32), (600, 800)),
     }
 
 
