@@ -186,6 +186,12 @@ def test_predict_says_when_it_saw_a_close_view(tmp_path, capsys):
     assert "a close view: mask by the close-up network" in capsys.readouterr().out
     record = json.loads((tmp_path / "out" / "bitewing.json").read_text())
     assert record["close_view"] is True and "missing_fdi" not in record
+    # The overlay writes no FDI numbers (white text) on a close view: its colours are the teeth's tints only.
+    picture = cv2.imread(str(tmp_path / "out" / "bitewing_overlay.png"))
+    assert not (picture == 255).all(axis=2).any()
+    assert main(["predict", "--sample", "--out", str(tmp_path / "pano")]) == 0
+    numbered = cv2.imread(str(next((tmp_path / "pano").glob("*_overlay.png"))))
+    assert (numbered == 255).all(axis=2).any()
 
 
 def test_the_close_up_network_loads_only_when_a_close_view_needs_it():

@@ -65,7 +65,10 @@ def write_result(result: Result, out: Path, stem: str) -> list[Path]:
     """Write every output of one radiograph, the JSON last; return the paths written."""
     written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
-    picture = numbered_overlay(result.image, result.labels, result.teeth) if result.numbered else overlay(result.image, result.labels)
+    if result.numbered and not result.extra.get("close_view"):
+        picture = numbered_overlay(result.image, result.labels, result.teeth)
+    else:  # a close view's numbers are unsure: its teeth are coloured apart, not numbered
+        picture = overlay(result.image, result.labels)
     write_png(written[1], picture)
     if result.numbered:
         written.append(out / f"{stem}_teeth.png")
