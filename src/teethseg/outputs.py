@@ -67,7 +67,9 @@ def write_result(result: Result, out: Path, stem: str) -> list[Path]:
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
     if result.numbered and not result.extra.get("close_view"):
         picture = numbered_overlay(result.image, result.labels, result.teeth)
-    else:  # a close view's numbers are unsure: its teeth are coloured apart, not numbered
+    elif result.numbered:  # a close view: its numbers, and so where one tooth ends, are unsure; show the mask
+        picture = overlay(result.image, result.mask.astype(np.uint8))
+    else:
         picture = overlay(result.image, result.labels)
     write_png(written[1], picture)
     if result.numbered:

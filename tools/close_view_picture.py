@@ -1,0 +1,46 @@
+"""Draw docs/close-view.jpg: a bitewing-like crop of a bundled sample, segmented without and with
+the close-up network, side by side, the mask in one colour as `teethseg predict` draws close views
+(the README's picture of close views).
+
+Usage: python tools/close_view_picture.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import teethseg
+from teethseg.outputs import sample_paths
+from teethseg.report import overlay
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "close-view.jpg"
+
+
+def bitewing_like(image: np.ndarray) -> np.ndarray:
+    """The right molars, 800 x 1000, as benchmarks/fullsize_check.py crops them."""
+    height, width = image.shape
+    part = image[round(0.25 * height):round(0.78 * height), round(0.12 * width):round(0.51 * width)]
+    return cv2.resize(part, (800, 1000), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+
+
+def main() -> None:
+    segmenter = teethseg.load_model(device="cpu")
+    close = bitewing_like(teethseg.io.read_image(sample_paths()[-1]))
+    with_close_up = segmenter.predict(close)
+    segmenter.close_up = None
+    panoramic_only = segmenter.predict(close)
+    panels = []
+    for result, title in ((panoramic_only, "panoramic network alone"), (with_close_up, "with the close-up network")):
+        picture = cv2.cvtColor(overlay(result.image, result.mask.astype(np.uint8)), cv2.COLOR_RGB2BGR)
+        cv2.putText(picture, title, (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (255, 255, 255), 3, cv2.LINE_AA)
+        panels.append(picture)
+    both = cv2.resize(np.hstack(panels), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(OUT), both, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    print(f"wrote {OUT} ({OUT.stat().st_size // 1024} KB)")
+
+
+if __name__ == "__main__":
+    main()
