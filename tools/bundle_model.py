@@ -7,7 +7,7 @@ Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/mode
        [--close-up RUN3/model.safetensors]
 (--data: the training data, to give a numbering model trained before teethseg stored typical
 tooth sizes in its file the sizes that join split teeth. --close-up: a mask network for close
-views, see teethseg.close_view.)
+views, see teethseg.doubtful.)
 Writes src/teethseg/weights/teethseg-{default,numbering,close-up}.{safetensors,onnx} and default.json.
 After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
 """
