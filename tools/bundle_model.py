@@ -19,6 +19,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from safetensors import safe_open
+
 from teethseg.data.layouts import index_dataset
 from teethseg.evaluate import class_mapping
 from teethseg.export import export_onnx
@@ -34,17 +37,37 @@ def bundle(source: Path, name: str, data: Path | None = None) -> dict[str, Any]:
     network, config, info = load_network(source)
     if config.numbered and "typical_tooth_fractions" not in info and data is not None:
         info["typical_tooth_fractions"] = typical_fractions_from(data, config.class_names, info.get("seed", 0))
-    target = WEIGHTS / f"{name}.safetensors"
-    save_model(target, network, config, info, half=True)
+    target, twin = WEIGHTS / f"{name}.safetensors", WEIGHTS / f"{name}.onnx"
+    fresh = WEIGHTS / f"{name}.new.safetensors"
+    save_model(fresh, network, config, info, half=True)
+    if target.is_file() and twin.is_file() and same_model(fresh, target):
+        fresh.unlink()  # unchanged: keep its bytes, checksum and twin (--twins-only re-exports twins)
+        twin_fields = {"onnx_file": twin.name, "onnx_sha256": file_sha256(twin),
+                       "size_bytes": target.stat().st_size + twin.stat().st_size}
+    else:
+        fresh.replace(target)
+        twin_fields = twin_entry(target, twin)
     return {
         "name": name,
         "file": target.name,
         "sha256": file_sha256(target),
-        **twin_entry(target, target.with_suffix(".onnx")),
+        **twin_fields,
         "classes": len(config.class_names),
         "input_size": config.input_size,
         "training": info,
     }
+
+
+def same_model(first: Path, second: Path) -> bool:
+    """Whether two model files hold the same tensors and header values.
+
+    Their bytes can differ even then: safetensors writes the header's keys in a different order
+    from one run to the next.
+    """
+    with safe_open(str(first), "numpy") as a, safe_open(str(second), "numpy") as b:
+        if a.metadata() != b.metadata() or set(a.keys()) != set(b.keys()):
+            return False
+        return all(np.array_equal(a.get_tensor(key), b.get_tensor(key)) for key in a.keys())
 
 
 def typical_fractions_from(data: Path, class_names: list[str], seed: int) -> list[float]:
@@ -89,14 +112,16 @@ def main() -> None:
         return
     if args.model is None:
         parser.error("give the trained binary teeth model (or --twins-only)")
-    for old in WEIGHTS.glob("teethseg-*"):
-        old.unlink()
     card = bundle(args.model, "teethseg-default")
     if args.numbering:
         card["numbering"] = bundle(args.numbering, "teethseg-numbering", args.data)
     if args.close_up:
         card["close_up"] = bundle(args.close_up, "teethseg-close-up")
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
+    kept = {entry[key] for entry in card_entries(card) for key in ("file", "onnx_file")}
+    for old in WEIGHTS.glob("teethseg-*"):  # networks no longer bundled
+        if old.name not in kept:
+            old.unlink()
     total = sum(entry["size_bytes"] for entry in card_entries(card))
     print(f"bundled into {WEIGHTS}: {total / 1e6:.1f} MB")
 
