@@ -168,20 +168,26 @@ class Segmenter:
         return results
 
     def _look(
-        self, images: list[np.ndarray], mask_network: "Segmenter | None" = None,
+        self, images: list[np.ndarray], mask_network: "Segmenter | None" = None, numbering: Any = None,
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Labels, confidence and the mask model's probabilities for each image, one network call per model.
 
         ``mask_network``: another mask network (the close-up one) in place of this one's.
+        ``numbering``: the numbering network's scores of these images, when already computed.
         """
         mask_network = mask_network or self
         probabilities = mask_network.scores(images, self.mirror)
-        numbering = self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
+        if numbering is None:
+            numbering = self._numbering_scores(images)
         contacts, typical = bool(mask_network.config.contact_width), self.typical_tooth_fractions
         return [
             (*postprocess(scores, image.shape, numbers, contacts, typical), scores)
             for image, scores, numbers in zip(images, probabilities, numbering)
         ]
+
+    def _numbering_scores(self, images: list[np.ndarray]) -> Any:
+        """The numbering network's probabilities for each image (None each without one)."""
+        return self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
 
     def _reconsider_doubtful(
         self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], extras: list[dict[str, Any]]
@@ -193,10 +199,15 @@ class Segmenter:
             return images, looks
         images, looks = list(images), list(looks)
         best = {i: (mask_confidence(looks[i][2]), images[i], looks[i], {}) for i in doubts}
-        others = [(True, None)] + ([(False, self.close_up), (True, self.close_up)] if self.close_up else [])
+        close_up = self.close_up
+        others = [(True, None)] + ([(False, close_up), (True, close_up)] if close_up else [])
+        views = {False: [images[i] for i in doubts], True: [1 - images[i] for i in doubts]}
+        numbers: dict[bool, Any] = {}  # numbered once per polarity, for both mask networks
         for inverted, network in others:
-            seen = [1 - images[i] if inverted else images[i] for i in doubts]
-            for i, image, look in zip(doubts, seen, self._look(seen, network)):
+            seen = views[inverted]
+            if inverted not in numbers:
+                numbers[inverted] = self._numbering_scores(seen)
+            for i, image, look in zip(doubts, seen, self._look(seen, network, numbers[inverted])):
                 score = mask_confidence(look[2])
                 if score > best[i][0]:
                     notes = {"inverted": True} if inverted else {}
