@@ -150,9 +150,7 @@ def store_weights_as_half(proto: Any) -> None:
         name = tensor.name
         tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), f"{name}.float16"))
         casts.append(helper.make_node("Cast", [f"{name}.float16"], [name], to=TensorProto.FLOAT))
-    nodes = casts + list(proto.graph.node)  # casts first, so the graph stays in topological order
-    del proto.graph.node[:]
-    proto.graph.node.extend(nodes)
+    _put_first(proto, casts)
 
 
 def link_weights(proto: Any, weights_file: Path) -> None:
@@ -179,9 +177,14 @@ def link_weights(proto: Any, weights_file: Path) -> None:
         set_external_data(tensor, weights_file.name, offset, length)  # needs the bytes still there
         tensor.ClearField("raw_data")
         tensor.data_location = TensorProto.EXTERNAL
-    nodes = casts + list(proto.graph.node)  # casts first, so the graph stays in topological order
+    _put_first(proto, casts)
+
+
+def _put_first(proto: Any, nodes: list[Any]) -> None:
+    """Insert nodes (the weights' Casts) before all others, so the graph stays in topological order."""
+    rest = list(proto.graph.node)
     del proto.graph.node[:]
-    proto.graph.node.extend(nodes)
+    proto.graph.node.extend(nodes + rest)
 
 
 def _drop_unused(proto: Any) -> None:
