@@ -51,14 +51,15 @@ def load_model(
         return segmenter
     card = default_card()
     folder = weights_folder()
-    segmenter = Segmenter.from_file(folder / card["file"], device, backend, card["sha256"], card["name"], threads)
+
+    def loader(entry: dict[str, Any]) -> Any:
+        """Loads one bundled network, checked against its checksum in the card."""
+        return partial(Segmenter.from_file, folder / entry["file"], device, backend, entry["sha256"], threads=threads)
+
+    segmenter = loader(card)(name=card["name"])
     if card.get("numbering"):
-        numbering = card["numbering"]
-        segmenter.numbering = Segmenter.from_file(folder / numbering["file"], device, backend, numbering["sha256"],
-                                                  threads=threads)
+        segmenter.numbering = loader(card["numbering"])()
     if card.get("close_up"):
-        close_up = card["close_up"]
-        segmenter.close_up = partial(Segmenter.from_file, folder / close_up["file"], device, backend, close_up["sha256"],
-                                     threads=threads)
+        segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
     segmenter.mirror = mirror
     return segmenter
