@@ -201,3 +201,14 @@ def test_the_close_up_network_loads_only_when_a_close_view_needs_it():
     assert callable(fresh._close_up)  # still the loader: a panoramic never pays for it
     fresh.predict(bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1))
     assert isinstance(fresh._close_up, Segmenter) and fresh.close_up.backend_name == "onnx"
+
+
+def test_a_corrupted_close_up_network_is_refused_when_first_needed(monkeypatch, tmp_path):
+    card = json.loads(json.dumps(default_card()))
+    card["close_up"]["sha256"] = "0" * 64  # as if the file's bytes had changed
+    monkeypatch.setattr(teethseg.api, "default_card", lambda: card)
+    segmenter = teethseg.load_model(device="cpu")
+    assert segmenter.predict(sample_paths()[0]).labels.any()  # panoramics never open it
+    close = bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1)
+    with pytest.raises(TeethsegError, match="teethseg-close-up.safetensors.*corrupted"):
+        segmenter.predict(close)
