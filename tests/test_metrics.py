@@ -67,3 +67,19 @@ def test_per_class_dice_and_tooth_metrics():
     assert summary["group_dice"] == {"incisors": 0.5, "canines": pytest.approx(2 / 3), "molars": 1.0}
     assert summary["tooth_count_accuracy"] == 0.0  # 4 predicted, 3 true
     assert tooth_group("48") == "molars" and tooth_group("34") == "premolars" and tooth_group("tooth") is None
+
+
+def test_whole_teeth_counts_teeth_found_whole_whatever_their_number():
+    from teethseg.metrics import whole_teeth
+
+    truth = np.zeros((10, 20), np.uint8)
+    truth[:, 0:5], truth[:, 5:10], truth[:, 10:15], truth[0, 19] = 1, 2, 3, 4  # tooth 4: one pixel, too small
+    prediction = np.zeros_like(truth)
+    prediction[:, 0:5] = 9  # tooth 1 whole, under another number
+    prediction[:, 5:8], prediction[:, 8:10] = 2, 3  # tooth 2 in two pieces: IoU 0.6, then 0.4
+    prediction[:4, 10:15] = 5  # a third of tooth 3: IoU 0.4
+    assert whole_teeth(prediction, truth, min_fraction=0.01) == (2, 3, 4)
+    assert whole_teeth(prediction, truth, min_fraction=0.15) == (2, 3, 2)  # 30 pixels or more: the 20-pixel pieces drop out
+    assert whole_teeth(np.zeros_like(truth), truth) == (0, 3, 0)
+    with pytest.raises(ValueError):
+        whole_teeth(prediction, truth[:, :10])

@@ -144,3 +144,26 @@ def tooth_group(fdi: str) -> str | None:
     if len(fdi) != 2 or not fdi.isdigit():
         return None
     return {"1": "incisors", "2": "incisors", "3": "canines", "4": "premolars", "5": "premolars"}.get(fdi[1], "molars")
+
+
+def whole_teeth(prediction: np.ndarray, truth: np.ndarray, min_fraction: float = 0.01) -> tuple[int, int, int]:
+    """Teeth found whole, whatever number they were given: (true teeth that one predicted tooth
+    matches with IoU over 0.5, true teeth, predicted teeth), in two label maps (0 = none).
+
+    Only teeth covering at least ``min_fraction`` of the image count, so that the slivers a close
+    view's frame cuts off do not. With IoU over 0.5 a tooth can match at most one other.
+    """
+    if prediction.shape != truth.shape:
+        raise ValueError(f"prediction {prediction.shape} and truth {truth.shape} differ in shape")
+    p = np.asarray(prediction).ravel().astype(np.int64)
+    t = np.asarray(truth).ravel().astype(np.int64)
+    values = int(max(p.max(initial=0), t.max(initial=0))) + 1
+    both = np.bincount(t * values + p, minlength=values * values).reshape(values, values)
+    true_area, predicted_area = both.sum(axis=1), both.sum(axis=0)
+    smallest = min_fraction * p.size
+    true_teeth = np.flatnonzero(true_area[1:] >= smallest) + 1
+    predicted_teeth = np.flatnonzero(predicted_area[1:] >= smallest) + 1
+    overlap = both[np.ix_(true_teeth, predicted_teeth)]
+    union = true_area[true_teeth, None] + predicted_area[None, predicted_teeth] - overlap
+    matched = int(np.count_nonzero((2 * overlap > union).any(axis=1)))
+    return matched, true_teeth.size, predicted_teeth.size
