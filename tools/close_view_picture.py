@@ -1,6 +1,7 @@
 """Draw docs/close-view.jpg: a bitewing-like crop of a bundled sample, segmented without and with
-the close-up network, side by side, the mask in one colour as `teethseg predict` draws close views
-(the README's picture of close views).
+the close-up network, side by side (the README's picture of close views). Left, the panoramic
+network's mask in one colour; right, each tooth in its own colour, as `teethseg predict` draws
+close views.
 
 Usage: python tools/close_view_picture.py
 """
@@ -34,7 +35,8 @@ def main() -> None:
     panoramic_only = segmenter.predict(close)
     panels = []
     for result, title in ((panoramic_only, "panoramic network alone"), (with_close_up, "with the close-up network")):
-        picture = cv2.cvtColor(overlay(result.image, result.mask.astype(np.uint8)), cv2.COLOR_RGB2BGR)
+        labels = result.labels if result is with_close_up else result.mask.astype(np.uint8)
+        picture = cv2.cvtColor(overlay(result.image, labels), cv2.COLOR_RGB2BGR)
         cv2.putText(picture, title, (20, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (255, 255, 255), 3, cv2.LINE_AA)
         panels.append(picture)
     both = cv2.resize(np.hstack(panels), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)

@@ -67,9 +67,7 @@ def write_result(result: Result, out: Path, stem: str) -> list[Path]:
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
     if result.numbered and not result.extra.get("close_view"):
         picture = numbered_overlay(result.image, result.labels, result.teeth)
-    elif result.numbered:  # a close view: its numbers, and so where one tooth ends, are unsure; show the mask
-        picture = overlay(result.image, result.mask.astype(np.uint8))
-    else:
+    else:  # binary models, and close views: each tooth in its own colour, without its unsure number
         picture = overlay(result.image, result.labels)
     write_png(written[1], picture)
     if result.numbered:
