@@ -89,3 +89,34 @@ def test_confident_images_never_run_the_close_up_network():
     assert calls == [] and all(r.extra == {} for r in result)
     segmenter(0.2, close_up).predict_batch([HALVES, HALVES])
     assert calls == [2, 2]  # upright and inverted, both images in one call each
+
+
+def test_a_sure_but_tiny_first_look_is_doubtful_too():
+    assert doubtful(*look(0.99)) is False  # 9 of 64 pixels: plenty of teeth
+    labels, confidence = np.zeros((20, 20), np.uint8), np.full((20, 20), 0.99, np.float32)
+    labels[0, :3] = 5  # 3 of 400 pixels, under 1 %
+    assert doubtful(labels, confidence)
+    labels[0, :4] = 5  # 4 of 400: 1 %
+    assert not doubtful(labels, confidence)
+
+
+def test_a_close_view_seen_as_a_sure_blob_takes_the_close_up_look():
+    image = np.zeros((16, 32), np.float32)
+    image[4:12, 4:28] = 0.5  # the teeth of a close view
+    image[7:8, 14:16] = 1.0  # what the panoramic network is sure of: 2 of 512 pixels
+
+    def brightest_only(batch):
+        tooth = np.where(batch[:, 0] > 0.9 * batch.max(), 4.0, -8.0).astype(np.float32)
+        return np.stack([np.zeros_like(tooth), tooth], axis=1)
+
+    def any_tooth(batch):  # tooth where brighter than the mean; sure of it only where that is a minority, as teeth are
+        bright = batch[:, 0] > 0
+        sure = np.where(bright.mean(axis=(1, 2)) < 0.5, 5.0, 0.5)[:, None, None]
+        tooth = np.where(bright, sure, -8.0).astype(np.float32)
+        return np.stack([np.zeros_like(tooth), tooth], axis=1)
+
+    first = Segmenter(brightest_only, CONFIG, "first", close_up=Segmenter(any_tooth, CONFIG, "close-up"))
+    result = first.predict(image)
+    assert result.extra == {"close_view": True}
+    assert result.mask[4:12, 4:28].all() and result.mask.sum() == 8 * 24
+    assert "close_view" not in Segmenter(brightest_only, CONFIG, "first").predict(image).extra  # without a close-up network
