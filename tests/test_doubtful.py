@@ -120,3 +120,20 @@ def test_a_close_view_seen_as_a_sure_blob_takes_the_close_up_look():
     assert result.extra == {"close_view": True}
     assert result.mask[4:12, 4:28].all() and result.mask.sum() == 8 * 24
     assert "close_view" not in Segmenter(brightest_only, CONFIG, "first").predict(image).extra  # without a close-up network
+
+
+def test_a_doubtful_image_is_numbered_once_per_polarity():
+    numbered = []
+
+    def numbering_backend(batch):  # background, "11" and "12": tooth 11, unsure (0.55), on the bright half
+        numbered.append(len(batch))
+        tooth = np.where(batch[:, 0] > 0, 0.2, -8.0).astype(np.float32)
+        return np.stack([np.zeros_like(tooth), tooth, np.full_like(tooth, -8.0)], axis=1)
+
+    numbering = Segmenter(numbering_backend, ModelConfig(input_size=[16, 32], num_classes=3,
+                                                         class_names=["background", "11", "12"]), "numbering")
+    model = segmenter(0.2, Segmenter(half_tooth_network(3.0), CONFIG, "close-up"))
+    model.numbering = numbering
+    result = model.predict(HALVES)
+    assert result.extra == {"close_view": True} and result.mask[:, :16].all()
+    assert numbered == [1, 1]  # as given (first look, then the close-up look), and inverted

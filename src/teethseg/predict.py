@@ -161,7 +161,8 @@ class Segmenter:
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
         extras: list[dict[str, Any]] = [{} for _ in images]
-        seen, looks = self._reconsider_doubtful(images, self._look(images), extras)
+        numbers = self._numbering_scores(images)
+        seen, looks = self._reconsider_doubtful(images, self._look(images, numbering=numbers), extras, numbers)
         looks = self._look_again(seen, looks, extras)
         results = []
         for image, source, (labels, confidence, scores), extra in zip(images, sources, looks, extras):
@@ -215,10 +216,14 @@ class Segmenter:
         return self.numbering.scores(images, self.mirror) if self.numbering else [None] * len(images)
 
     def _reconsider_doubtful(
-        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], extras: list[dict[str, Any]]
+        self, images: list[np.ndarray], looks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], extras: list[dict[str, Any]],
+        numbers: Any,
     ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
         """The images as the networks should see them, and their looks: doubtful ones are also seen
-        inverted and by the close-up network, and the look with the surest mask is kept."""
+        inverted and by the close-up network, and the look with the surest mask is kept.
+
+        ``numbers``: the numbering network's scores of the images as given, from their first look.
+        """
         doubts = [i for i, (labels, confidence, _) in enumerate(looks) if doubtful(labels, confidence)]
         if not doubts:
             return images, looks
@@ -227,12 +232,12 @@ class Segmenter:
         close_up = self.close_up
         others = [(True, None)] + ([(False, close_up), (True, close_up)] if close_up else [])
         views = {False: [images[i] for i in doubts], True: [1 - images[i] for i in doubts]}
-        numbers: dict[bool, Any] = {}  # numbered once per polarity, for both mask networks
+        by_polarity: dict[bool, Any] = {False: [numbers[i] for i in doubts]}  # numbered once per polarity
         for inverted, network in others:
             seen = views[inverted]
-            if inverted not in numbers:
-                numbers[inverted] = self._numbering_scores(seen)
-            for i, image, look in zip(doubts, seen, self._look(seen, network, numbers[inverted])):
+            if inverted not in by_polarity:
+                by_polarity[inverted] = self._numbering_scores(seen)
+            for i, image, look in zip(doubts, seen, self._look(seen, network, by_polarity[inverted])):
                 score = mask_confidence(look[2])
                 if score > best[i][0]:
                     notes = {"inverted": True} if inverted else {}
