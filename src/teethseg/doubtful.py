@@ -11,14 +11,15 @@ A close view can also fool the panoramic network the other way: on 9 of the 260 
 fullsize_check it found a blob of 0.05-0.71 % of the image with confidence (binary Dice 0.001-0.04,
 where the close-up network scores 0.83-0.93). A panoramic shows far more teeth: at least 0.77 % of
 the image among the training radiographs (an almost toothless patient), 1.9 % among val's, framed
-in any way of fullsize_check. So teeth under ``MIN_TEETH_SHARE`` of the image make a look doubtful too.
+in any way of fullsize_check. So teeth under ``MIN_TEETH_SHARE`` of the image make a look
+doubtful too.
 
 So a radiograph whose teeth are found with less confidence than ``CONFIDENT``, or cover less than
 ``MIN_TEETH_SHARE`` of it, is also seen inverted and, when the model has a close-up mask network
-(the bundled one does: ``configs/close-up.yaml``), by that network upright and inverted. The look whose mask network
-is surest of its mask (``mask_confidence``) is kept. On the doubtful val images under
-fullsize_check's conditions this picked a look within 0.03 of the best of the four in mean Dice
-for every condition (analysis in the model card).
+(the bundled one does: ``configs/close-up.yaml``), by that network upright and inverted. The
+look whose mask network is surest of its mask (``mask_confidence``) is kept. On the doubtful val
+images under fullsize_check's conditions this picked a look within 0.03 of the best of the four
+in mean Dice for every condition (analysis in the model card).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def mean_tooth_confidence(labels: np.ndarray, confidence: np.ndarray) -> float:
 
 def doubtful(labels: np.ndarray, confidence: np.ndarray) -> bool:
     """Whether the teeth were found with so little confidence, or so few, that the image may be a negative or a close view."""
-    return bool(mean_tooth_confidence(labels, confidence) < CONFIDENT or np.count_nonzero(labels) < MIN_TEETH_SHARE * labels.size)
+    few = np.count_nonzero(labels) < MIN_TEETH_SHARE * labels.size
+    return bool(few or mean_tooth_confidence(labels, confidence) < CONFIDENT)
 
 
 def mask_confidence(scores: np.ndarray) -> float:

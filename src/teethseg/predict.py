@@ -274,7 +274,8 @@ class Segmenter:
             group = [(i, w) for i, w in again if bool(extras[i].get("close_view")) == close_view]
             if group:
                 network = self.close_up if close_view else None
-                again_looks.update(zip(group, self._look([cut(images[i], w) for i, w in group], network, separate=close_view)))
+                windows = [cut(images[i], w) for i, w in group]
+                again_looks.update(zip(group, self._look(windows, network, separate=close_view)))
         for (i, window), (labels, confidence, _) in again_looks.items():
             first_labels, first_confidence, scores = looks[i]
             shape = first_labels.shape
