@@ -4,7 +4,7 @@ Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
 
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
-the exposure, quality and framing changes one sees between clinics (wider or tighter field
+the exposure, quality, marking and framing changes one sees between clinics (wider or tighter field
 of view, a patient off centre or tilted, close bitewing- and periapical-like crops), then scores the masks at full size against the ground
 truth stretched and framed the same way. Prints mean binary Dice per condition, and for
 numbering models mean per-tooth Dice, the share of images with an exact tooth count, and how
@@ -41,6 +41,17 @@ def conditions(rng: np.random.Generator) -> dict[str, callable]:
         _, data = cv2.imencode(".jpg", (x * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
         return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) / 255.0
 
+    def burned_in(x):  # side markers, a text line and a label box in white, as many machines print them
+        ink = np.zeros(x.shape, np.uint8)
+        height, width = x.shape
+        big, small = height / 240, height / 660
+        cv2.putText(ink, "R", (round(0.03 * width), round(0.14 * height)), cv2.FONT_HERSHEY_SIMPLEX, big, 255, round(3 * big))
+        cv2.putText(ink, "L", (round(0.93 * width), round(0.14 * height)), cv2.FONT_HERSHEY_SIMPLEX, big, 255, round(3 * big))
+        cv2.putText(ink, "PATIENT 0042  2026-11-28  70kV 10mA", (round(0.02 * width), round(0.965 * height)),
+                    cv2.FONT_HERSHEY_SIMPLEX, small, 255, round(2.3 * small))
+        cv2.rectangle(ink, (round(0.86 * width), round(0.86 * height)), (round(0.98 * width), round(0.98 * height)), 255, -1)
+        return np.where(ink > 0, 1.0, x)
+
     return {
         "as published (512x512)": None,
         "full size 2900x1450": lambda x: x,
@@ -53,6 +64,7 @@ def conditions(rng: np.random.Generator) -> dict[str, callable]:
         "12-bit scaled into 16 bit": lambda x: np.round(x * 4095) / 65535,
         "JPEG quality 30": lambda x: jpeg(x, 30),
         "negative (teeth dark)": lambda x: 1 - x,
+        "burned-in text and label": burned_in,
     }
 
 
