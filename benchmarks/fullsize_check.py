@@ -83,6 +83,11 @@ def framings() -> dict[str, callable]:
         matrix = np.float32([[1, 0, fraction * image.shape[1]], [0, 1, 0]])
         return _warp(image, truth, matrix)
 
+    def region(image, truth, box_shares):  # a panoramic exported cropped to the teeth region, not resized
+        height, width = image.shape
+        top, bottom, left, right = (round(share * size) for share, size in zip(box_shares, (height, height, width, width)))
+        return image[top:bottom, left:right], truth[top:bottom, left:right]
+
     def crop(image, truth, box_shares, size=(800, 1000)):  # a close view (width, height), teeth 2-4 times as big
         height, width = image.shape
         top, bottom, left, right = (round(share * size) for share, size in zip(box_shares, (height, height, width, width)))
@@ -95,6 +100,7 @@ def framings() -> dict[str, callable]:
         "tighter view (teeth x1.15)": lambda i, t: zoom(i, t, 1.15),
         "tilted 6 degrees": lambda i, t: turn(i, t, 6),
         "off centre (8 % to the right)": lambda i, t: shift(i, t, 0.08),
+        "cut to the teeth region": lambda i, t: region(i, t, (0.2, 0.85, 0.1, 0.9)),
         "crop of the right molars": lambda i, t: crop(i, t, (0.25, 0.78, 0.12, 0.51)),
         "crop of the front teeth": lambda i, t: crop(i, t, (0.25, 0.78, 0.33, 0.66)),
         "bitewing crop, left (landscape)": lambda i, t: crop(i, t, (0.35, 0.70, 0.60, 0.85), (1000, 800)),
