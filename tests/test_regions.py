@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 from scipy import ndimage
 
-from teethseg.regions import bounding_box, dilate, erode, label_regions, value_boxes
+from teethseg.regions import bounding_box, dilate, erode, label_regions, nearest_value, value_boxes
 
 
 def random_labels(seed: int, shape=(61, 83), values=6) -> np.ndarray:
@@ -48,3 +49,12 @@ def test_bounding_box_holds_every_pixel():
     assert bounding_box(mask) is None
     mask[2, 3] = mask[5, 6] = True
     assert bounding_box(mask) == (slice(2, 6), slice(3, 7))
+
+
+def test_nearest_value_gives_each_pixel_the_value_of_the_nearest_seed_and_the_distance():
+    values = np.zeros((5, 9), np.int64)
+    values[2, 1], values[2, 7] = 4, 9
+    nearest, distance = nearest_value(values)
+    assert (nearest[:, :4] == 4).all() and (nearest[:, 5:] == 9).all()
+    assert distance[2, 1] == distance[2, 7] == 0 and distance[2, 3] == pytest.approx(2.0, abs=0.05)
+    assert nearest.dtype == values.dtype

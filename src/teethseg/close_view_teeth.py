@@ -10,11 +10,10 @@ chosen on close views cut from training panoramics (see the model card).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from teethseg.preprocess import resize_scores
-from teethseg.regions import bounding_box, label_regions
+from teethseg.regions import bounding_box, label_regions, nearest_value
 
 # A core is tooth with a contact share P(contact) / P(tooth or contact) under this ...
 MAX_CORE_CONTACT = 0.01
@@ -45,13 +44,8 @@ def _separate(labels: np.ndarray, share: np.ndarray, min_core: float, classes: i
     kept = np.concatenate([[False], areas >= min_core])
     if not kept.any():
         return labels
-    cores = np.where(kept[cores], cores, 0)
-    _, nearest = cv2.distanceTransformWithLabels(
-        (cores == 0).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    core_of_seed = np.zeros(int(nearest.max()) + 1, dtype=np.int64)
-    core_of_seed[nearest[cores > 0]] = cores[cores > 0]
-    teeth = np.where(tooth, core_of_seed[nearest], 0)
+    nearest_core, _ = nearest_value(np.where(kept[cores], cores, 0).astype(np.int64))
+    teeth = np.where(tooth, nearest_core, 0)
     return _name_each_once(teeth, labels, count + 1, classes)
 
 

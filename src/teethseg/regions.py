@@ -62,3 +62,15 @@ def erode(mask: np.ndarray, iterations: int) -> np.ndarray:
     """Shrink a boolean mask by ``iterations`` pixels (4-connected steps); outside the image counts as empty."""
     return cv2.erode(mask.astype(np.uint8), _CROSS, iterations=iterations,
                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+
+
+def nearest_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel, the value of the nearest non-zero pixel of ``values`` (itself when non-zero)
+    and the distance to it (Euclidean, OpenCV's 5 x 5 approximation). ``values`` must hold one."""
+    seeds = values != 0
+    distance, nearest = cv2.distanceTransformWithLabels(
+        (~seeds).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    value_of_seed = np.zeros(int(nearest.max()) + 1, dtype=values.dtype)
+    value_of_seed[nearest[seeds]] = values[seeds]
+    return value_of_seed[nearest], distance

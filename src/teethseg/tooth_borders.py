@@ -10,11 +10,10 @@ the model card).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from teethseg.preprocess import resize_scores
-from teethseg.regions import bounding_box, label_regions
+from teethseg.regions import bounding_box, label_regions, nearest_value
 
 # A core is tooth with a contact share P(contact) / P(tooth or contact) under this.
 MAX_CORE_CONTACT = 0.5
@@ -52,11 +51,7 @@ def _redraw(labels: np.ndarray, share: np.ndarray, reach: float) -> np.ndarray:
     seeds = core_number > 0
     if not seeds.any():
         return labels
-    distance, nearest = cv2.distanceTransformWithLabels(
-        (~seeds).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    lookup = np.zeros(int(nearest.max()) + 1, dtype=labels.dtype)
-    lookup[nearest[seeds]] = core_number[seeds]
+    nearest_number, distance = nearest_value(core_number)
     band = tooth & (cores == 0) & (distance <= reach)
     redrawn = np.where(seeds, core_number, labels)
-    return np.where(band, lookup[nearest], redrawn).astype(labels.dtype)
+    return np.where(band, nearest_number, redrawn).astype(labels.dtype)
