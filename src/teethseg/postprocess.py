@@ -27,13 +27,18 @@ def labels_at_size(
 
     Unnumbered models (``numbered`` False, or None with two classes) give the binary teeth mask.
     """
-    tooth = 1.0 - resize_scores(probabilities[:1], size_hw)[0]
+    tooth = tooth_probability(probabilities, size_hw)
     foreground = tooth > 0.5
     background_confidence = 1.0 - tooth
     if not (probabilities.shape[0] > 2 if numbered is None else numbered):
         return foreground.astype(np.uint8), np.where(foreground, tooth, background_confidence).astype(np.float32)
     labels, best = tooth_classes(probabilities, size_hw, foreground)
     return labels, np.where(foreground, best, background_confidence).astype(np.float32)
+
+
+def tooth_probability(probabilities: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """P(tooth) = 1 - P(background) at ``size_hw``, whatever classes the model has."""
+    return 1.0 - resize_scores(probabilities[:1], size_hw)[0]
 
 
 def tooth_classes(

@@ -15,9 +15,9 @@ from teethseg.errors import TeethsegError
 from teethseg.io import read_image
 from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
-from teethseg.preprocess import prepare_input, resize_scores
+from teethseg.preprocess import prepare_input
 from teethseg.doubtful import doubtful, mask_confidence
-from teethseg.postprocess import class_probability_at, postprocess
+from teethseg.postprocess import class_probability_at, postprocess, tooth_probability
 from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.close_view_teeth import separate_teeth
 from teethseg.split_teeth import contact_share
@@ -208,8 +208,7 @@ class Segmenter:
         if self.numbering is None or scores.shape[0] < 3:
             return labels, confidence
         labels = separate_teeth(labels, contact_share(scores), len(self.class_names))
-        tooth = labels > 0
-        return labels, np.where(tooth, 1.0 - resize_scores(scores[:1], labels.shape)[0], confidence).astype(np.float32)
+        return labels, np.where(labels > 0, tooth_probability(scores, labels.shape), confidence).astype(np.float32)
 
     def _numbering_scores(self, images: list[np.ndarray]) -> Any:
         """The numbering network's probabilities for each image (None each without one)."""
