@@ -89,10 +89,9 @@ def framings() -> dict[str, callable]:
         return image[top:bottom, left:right], truth[top:bottom, left:right]
 
     def crop(image, truth, box_shares, size=(800, 1000)):  # a close view (width, height), teeth 2-4 times as big
-        height, width = image.shape
-        top, bottom, left, right = (round(share * size) for share, size in zip(box_shares, (height, height, width, width)))
-        return (cv2.resize(image[top:bottom, left:right], size, interpolation=cv2.INTER_CUBIC).clip(0, 1),
-                cv2.resize(truth[top:bottom, left:right], size, interpolation=cv2.INTER_NEAREST))
+        part, part_truth = region(image, truth, box_shares)
+        return (cv2.resize(part, size, interpolation=cv2.INTER_CUBIC).clip(0, 1),
+                cv2.resize(part_truth, size, interpolation=cv2.INTER_NEAREST))
 
     return {
         "wider view (teeth x0.75)": lambda i, t: zoom(i, t, 0.75),
