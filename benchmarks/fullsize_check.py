@@ -119,10 +119,11 @@ def _warp(image: np.ndarray, truth: np.ndarray, matrix: np.ndarray) -> tuple[np.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
+    parser.add_argument("--numbering", default=None, help="a numbering model in place of the bundled one")
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--only", nargs="+", default=None, help="conditions whose name holds one of these words")
     args = parser.parse_args()
-    segmenter = load_model(args.model)
+    segmenter = load_model(args.model, numbering=args.numbering)
     ids = json.loads((SHARED / "splits.json").read_text())["val"][: args.images]
     to_model_class = class_mapping(index_dataset(SHARED).class_names, segmenter.class_names)
     scores: dict[str, list[float]] = {}

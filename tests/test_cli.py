@@ -150,9 +150,10 @@ def test_help_lists_every_command(capsys):
         assert command in out
 
 
-def test_numbered_training_evaluation_and_prediction(tmp_path, capsys):
+def train_numbering(root: Path) -> tuple[Path, Path]:
+    """A folder of synthetic radiographs with FDI-numbered masks, and a tiny numbering model trained on it for an epoch."""
     names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
-    data = tmp_path / "data"
+    data = root / "data"
     (data / "images").mkdir(parents=True)
     (data / "masks").mkdir()
     for i in range(6):
@@ -162,16 +163,56 @@ def test_numbered_training_evaluation_and_prediction(tmp_path, capsys):
     (data / "classes.json").write_text(json.dumps({str(i): n for i, n in enumerate(names)}))
     model = tiny_config().model
     model.num_classes = 33
-    config = write_config(tmp_path / "c.yaml", epochs=1, model=model, hflip=True, augment=True)
-    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
+    config = write_config(root / "c.yaml", epochs=1, model=model, hflip=True, augment=True)
+    assert main(["train", "--data", str(data), "--out", str(root / "run"), "--config", str(config)]) == 0
+    return data, root / "run" / "model.safetensors"
+
+
+def test_numbered_training_evaluation_and_prediction(tmp_path, capsys):
+    data, model_path = train_numbering(tmp_path)
     assert "val_tooth_dice" in (tmp_path / "run" / "history.csv").read_text()
-    model_path = str(tmp_path / "run" / "model.safetensors")
+    model_path = str(model_path)
     assert main(["evaluate", "--data", str(data), "--model", model_path, "--out", str(tmp_path / "eval")]) == 0
     numbering = json.loads((tmp_path / "eval" / "metrics.json").read_text())["numbering"]
     assert set(numbering) >= {"mean_tooth_dice", "group_dice", "tooth_count_accuracy", "per_tooth_dice"}
     assert "mean per-tooth Dice" in capsys.readouterr().out
     assert main(["predict", str(data / "images" / "n0.png"), "--model", model_path, "--out", str(tmp_path / "p")]) == 0
     assert (tmp_path / "p" / "n0_teeth.png").is_file()
+
+
+def test_a_mask_model_with_a_numbering_model_of_ones_own(trained, tmp_path, capsys):
+    """--numbering names the teeth that --model's mask finds: predict writes numbered teeth, evaluate scores them."""
+    _, _, run = trained
+    data, numbering = train_numbering(tmp_path)
+    mask_model = str(run / "model.safetensors")
+    image = str(data / "images" / "n0.png")
+    assert main(["predict", image, "--model", mask_model, "--numbering", str(numbering), "--out", str(tmp_path / "p")]) == 0
+    record = json.loads((tmp_path / "p" / "n0.json").read_text())
+    assert record["teeth_count_kind"] == "numbered teeth"
+    assert record["teeth"] and all(tooth["fdi"] in {10 * q + t for q in (1, 2, 3, 4) for t in range(1, 9)} for tooth in record["teeth"])
+    alone = tmp_path / "alone"
+    assert main(["predict", image, "--model", mask_model, "--out", str(alone)]) == 0
+    assert json.loads((alone / "n0.json").read_text())["teeth_count_kind"] != "numbered teeth"
+    with Image.open(tmp_path / "p" / "n0_mask.png") as numbered, Image.open(alone / "n0_mask.png") as binary:
+        numbered_teeth, mask_teeth = np.asarray(numbered) > 0, np.asarray(binary) > 0
+    assert numbered_teeth.any() and not (numbered_teeth & ~mask_teeth).any()  # numbered teeth lie in the mask model's mask
+    capsys.readouterr()
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--data", str(data), "--model", mask_model, "--numbering", str(numbering), "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "mean_tooth_dice" in metrics["numbering"] and metrics["numbering_model"] == "run"
+    assert ", numbering run" in capsys.readouterr().out
+
+
+def test_a_numbering_model_that_does_not_number_is_refused(trained, tmp_path, capsys):
+    _, data, run = trained
+    mask_model = str(run / "model.safetensors")
+    out = tmp_path / "p"
+    argv = ["predict", str(next((data / "images").iterdir())), "--model", mask_model, "--numbering", mask_model, "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and mask_model in err and "is not a numbering model" in err
+    assert not out.exists()
 
 
 def test_resume_without_checkpoint_or_with_other_epochs_is_refused(trained, tmp_path, capsys):

@@ -50,6 +50,17 @@ def test_samples_are_segmented_and_numbered(segmenter):
             assert len(fdi) == len(set(fdi))
 
 
+def test_the_bundled_mask_network_with_a_numbering_model_given_by_path(segmenter):
+    """load_model(numbering=...) swaps only the numbering network: the bundled one by path numbers as the default does."""
+    numbering = weights_folder() / default_card()["numbering"]["file"]
+    swapped = teethseg.load_model(device="cpu", numbering=numbering)
+    assert swapped.numbering is not None and swapped.close_up is not None
+    sample = sample_paths()[0]
+    assert np.array_equal(swapped.predict(sample).labels, segmenter.predict(sample).labels)
+    with pytest.raises(TeethsegError, match="is not a numbering model"):
+        teethseg.load_model(device="cpu", numbering=weights_folder() / default_card()["file"])
+
+
 def test_mirror_averaging_keeps_numbers_and_is_no_worse_on_the_samples(segmenter):
     mirrored = teethseg.load_model(device="cpu", mirror=True)
     names = segmenter.class_names

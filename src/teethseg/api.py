@@ -32,7 +32,7 @@ def default_model_path() -> Path:
 
 def load_model(
     path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None,
-    mirror: bool = False,
+    mirror: bool = False, numbering: str | Path | None = None,
 ) -> Segmenter:
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
@@ -44,11 +44,30 @@ def load_model(
             segmented at once from as many threads, as ``teethseg predict`` does with folders.
         mirror: also run every network on the mirror image and average: more accurate (see the
             model card), twice the network time.
+        numbering: a numbering model file (``configs/numbering.yaml``, or one fine-tuned on your
+            data) that names the teeth this model's mask finds, in place of the bundled one.
     """
     if path is not None:
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
-        segmenter.mirror = mirror
-        return segmenter
+    else:
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
+    if numbering is not None:
+        segmenter.numbering = _numbering_network(numbering, device, backend, threads)
+    segmenter.mirror = mirror
+    return segmenter
+
+
+def _numbering_network(path: str | Path, device: str, backend: str, threads: int | None) -> Segmenter:
+    """A model file that numbers teeth, refused with a one-line error when it does not."""
+    network = Segmenter.from_file(path, device, backend, threads=threads)
+    if not network.config.numbered:
+        raise TeethsegError(path, "is not a numbering model (its classes are not FDI teeth); "
+                                  "train one with configs/numbering.yaml")
+    return network
+
+
+def _load_default(device: str, backend: str, threads: int | None, with_numbering: bool = True) -> Segmenter:
+    """The bundled networks, each checked against its checksum in the card; the close-up one loads when first needed."""
     card = default_card()
     folder = weights_folder()
 
@@ -57,9 +76,8 @@ def load_model(
         return partial(Segmenter.from_file, folder / entry["file"], device, backend, entry["sha256"], threads=threads)
 
     segmenter = loader(card)(name=card["name"])
-    if card.get("numbering"):
+    if card.get("numbering") and with_numbering:
         segmenter.numbering = loader(card["numbering"])()
     if card.get("close_up"):
         segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
-    segmenter.mirror = mirror
     return segmenter

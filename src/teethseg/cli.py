@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--sample", action="store_true", help="also run on the sample radiographs shipped with teethseg")
     predict.add_argument("--out", default="teethseg-out", help="output folder (default: ./teethseg-out)")
     predict.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    predict.add_argument("--numbering", default=None, metavar="MODEL", help="numbering model file that names the teeth of --model's mask (default: the bundled numbering network; see configs/numbering.yaml)")
     predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     predict.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
                          help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
     evaluate.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    evaluate.add_argument("--numbering", default=None, metavar="MODEL", help="numbering model file that names the teeth of --model's mask (default: the bundled numbering network; see configs/numbering.yaml)")
     evaluate.add_argument("--out", default="teethseg-eval", help="output folder (default: ./teethseg-eval)")
     evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
                           help="which images: auto = the val split when the data has one, else all")
@@ -102,11 +104,12 @@ def _run(args: argparse.Namespace) -> int:
         from teethseg.outputs import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
-                               args.batch_size, args.skip_existing, args.mirror)
+                               args.batch_size, args.skip_existing, args.mirror, args.numbering)
     if args.command == "evaluate":
         from teethseg.evaluate import evaluate
 
-        evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror)
+        evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror,
+                 numbering=args.numbering)
         return 0
     if args.command == "export":
         from teethseg.api import default_model_path

@@ -33,11 +33,12 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
     device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = False,
+    numbering: str | Path | None = None,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
     index = index_dataset(data)
     samples = select_samples(index.samples, split)
-    segmenter = load_model(model, device, backend, mirror=mirror)
+    segmenter = load_model(model, device, backend, mirror=mirror, numbering=numbering)
     metrics = BinaryMetrics()
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
@@ -59,7 +60,8 @@ def evaluate(
             grid.append((sample.key, result.image, *shown, scores["dice"]))
     if not metrics.counts:
         raise TeethsegError(data, "no image could be evaluated")
-    summary = {"data": str(data), "split": split, "model": segmenter.name, "mirror": mirror, **metrics.summary(),
+    summary = {"data": str(data), "split": split, "model": segmenter.name, "mirror": mirror,
+               "numbering_model": segmenter.numbering.name if segmenter.numbering else None, **metrics.summary(),
                "skipped": skipped}
     if teeth is not None:
         summary["numbering"] = teeth.summary()
@@ -87,7 +89,8 @@ def class_mapping(data_names: list[str] | None, model_names: list[str]) -> np.nd
 
 
 def _print_summary(summary: dict[str, Any], out: Path) -> None:
-    print(f"{summary['images']} images, model {summary['model']}")
+    numbering = f", numbering {summary['numbering_model']}" if summary.get("numbering_model") else ""
+    print(f"{summary['images']} images, model {summary['model']}{numbering}")
     print(f"{'':>18}" + "".join(f"{name:>11}" for name in METRIC_NAMES))
     for label, key in (("mean over images", "mean_over_images"), ("over all pixels", "over_all_pixels")):
         print(f"{label:>18}" + "".join(f"{summary[key][name]:>11.4f}" for name in METRIC_NAMES))

@@ -144,6 +144,7 @@ def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = False,
+    numbering: str | None = None,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
     if batch_size is not None and batch_size < 1:
@@ -168,7 +169,7 @@ def predict_command(
     cores = os.cpu_count() or 1
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
-    segmenter = load_model(model, device, backend, threads=threads, mirror=mirror) if jobs else None
+    segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
     done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems)
     print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
