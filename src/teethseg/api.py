@@ -77,7 +77,7 @@ def _load_default(device: str, backend: str, threads: int | None, with_numbering
 
     segmenter = loader(card)(name=card["name"])
     if card.get("numbering") and with_numbering:
-        segmenter.numbering = loader(card["numbering"])()
+        segmenter.numbering = loader(card["numbering"])(name=card["numbering"]["name"])
     if card.get("close_up"):
         segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
     return segmenter
