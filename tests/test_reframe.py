@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from teethseg.reframe import KEEP_SCALE, PANORAMIC_SCALE, TEETH_CENTRE, cut, paste, second_look_window, tooth_scale
+from teethseg.reframe import (
+    FILLED_SPREAD, KEEP_SCALE, PANORAMIC_SCALE, TEETH_CENTRE, cut, paste, second_look_window, tooth_scale,
+)
 
 TYPICAL = [0.0] + [0.004] * 32  # every tooth a typical 0.4 % of the image
 
@@ -56,3 +58,13 @@ def test_no_second_look_where_the_teeth_are_no_panoramic_arch():
     assert second_look_window(labels, PANORAMIC_SCALE[1] + 0.01) is None  # teeth as big as in a bitewing
     labels[0:16, 240:256] = labels[496:512, 240:256] = 9  # teeth over the whole height, though 0.6 times typical size
     assert second_look_window(labels, 0.6) is None
+
+
+def test_a_panoramic_cut_around_its_teeth_is_not_zoomed_out_but_a_close_view_is():
+    labels = np.zeros((512, 512), np.uint8)
+    labels[150:350, 100:400] = 5  # teeth over 39 % of the height: as in a training panoramic
+    assert second_look_window(labels, 1.3) is not None
+    tall = round(512 * FILLED_SPREAD[0]) + 10
+    labels[60 : 60 + tall, 100:400] = 5  # teeth over more of the height than in any training panoramic
+    assert second_look_window(labels, 1.3) is None  # bigger than typical: zooming out would not help
+    assert second_look_window(labels, 1.3, close_view=True) is not None

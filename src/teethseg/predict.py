@@ -262,7 +262,7 @@ class Segmenter:
         again = []
         for i, (labels, _, _) in enumerate(looks if typical else []):
             scale = tooth_scale(labels, typical)
-            window = second_look_window(labels, scale)
+            window = second_look_window(labels, scale, bool(extras[i].get("close_view")))
             if window is not None:
                 again.append((i, window))
                 extras[i]["second_look"] = {"tooth_scale": round(scale, 3), "window_yxhw": list(window)}

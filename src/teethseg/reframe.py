@@ -27,6 +27,10 @@ PANORAMIC_SCALE = (0.5, 2.0)
 # most 0.81 and 0.85 in the training panoramics; with a little room, these. Teeth spread wider
 # for their size are no panoramic's arch (a close view, or teeth only partly found).
 MAX_SPREAD = (0.85, 0.9)
+# The most of the image's height and width the teeth span in any training mask (0.738, 0.904). A
+# panoramic whose teeth span more was cut around them: zooming it out fills the window with black
+# where training views showed jaws, and cost per-tooth Dice and counts (model card).
+FILLED_SPREAD = (0.74, 0.91)
 # The centre of the teeth's bounding box in the training masks (median, as shares of height and width).
 TEETH_CENTRE = (0.528, 0.502)
 # Tooth sizes are compared at this size, which keeps the count cheap on large radiographs.
@@ -41,16 +45,20 @@ def tooth_scale(labels: np.ndarray, typical: list[float]) -> float | None:
     return None if ratio is None else float(np.sqrt(ratio))
 
 
-def second_look_window(labels: np.ndarray, scale: float | None) -> Window | None:
+def second_look_window(labels: np.ndarray, scale: float | None, close_view: bool = False) -> Window | None:
     """The window that shows these teeth at the typical size and place (None when the first look will do).
 
     Only panoramic-like teeth get one (``PANORAMIC_SCALE``, ``MAX_SPREAD``), so the window, of
-    the image's shape, holds the whole arch of the first look.
+    the image's shape, holds the whole arch of the first look. A panoramic cut around its teeth
+    (``FILLED_SPREAD``) is not zoomed out; a close view (``teethseg.doubtful``) may be.
     """
     box = bounding_box(labels > 0)
     if scale is None or box is None or KEEP_SCALE[0] <= scale <= KEEP_SCALE[1]:
         return None
     if not PANORAMIC_SCALE[0] <= scale <= PANORAMIC_SCALE[1]:
+        return None
+    filled = [(side.stop - side.start) / length > most for side, length, most in zip(box, labels.shape, FILLED_SPREAD)]
+    if scale > 1 and any(filled) and not close_view:
         return None
     spread = [(side.stop - side.start) / (length * scale) for side, length in zip(box, labels.shape)]
     if spread[0] > MAX_SPREAD[0] or spread[1] > MAX_SPREAD[1]:
