@@ -57,11 +57,10 @@ def second_look_window(labels: np.ndarray, scale: float | None, close_view: bool
         return None
     if not PANORAMIC_SCALE[0] <= scale <= PANORAMIC_SCALE[1]:
         return None
-    filled = [(side.stop - side.start) / length > most for side, length, most in zip(box, labels.shape, FILLED_SPREAD)]
-    if scale > 1 and any(filled) and not close_view:
+    extent = [(side.stop - side.start) / length for side, length in zip(box, labels.shape)]  # shares of height, width
+    if scale > 1 and not close_view and (extent[0] > FILLED_SPREAD[0] or extent[1] > FILLED_SPREAD[1]):
         return None
-    spread = [(side.stop - side.start) / (length * scale) for side, length in zip(box, labels.shape)]
-    if spread[0] > MAX_SPREAD[0] or spread[1] > MAX_SPREAD[1]:
+    if extent[0] / scale > MAX_SPREAD[0] or extent[1] / scale > MAX_SPREAD[1]:
         return None
     height, width = round(labels.shape[0] * scale), round(labels.shape[1] * scale)
     centre_y = (box[0].start + box[0].stop) / 2
