@@ -150,6 +150,16 @@ def test_help_lists_every_command(capsys):
         assert command in out
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_predict_and_evaluate_explain_every_model_option(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for option, words in [("--model", "bundled model"), ("--numbering", "names the teeth"),
+                          ("--device", "CUDA GPU"), ("--backend", "ONNX Runtime"), ("--mirror", "mirror image")]:
+        assert option in out and words in out, (option, words)
+
+
 def train_numbering(root: Path) -> tuple[Path, Path]:
     """A folder of synthetic radiographs with FDI-numbered masks, and a tiny numbering model trained on it for an epoch."""
     names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from teethseg import __version__
 from teethseg.errors import TeethsegError
 
+DEVICE_HELP = "where the networks run: auto = a CUDA GPU when PyTorch sees one, else the CPU"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -23,28 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("inputs", nargs="*", metavar="INPUT", help="image files or folders of images")
     predict.add_argument("--sample", action="store_true", help="also run on the sample radiographs shipped with teethseg")
     predict.add_argument("--out", default="teethseg-out", help="output folder (default: ./teethseg-out)")
-    predict.add_argument("--model", default=None, help="model file (default: the bundled model)")
-    predict.add_argument("--numbering", default=None, metavar="MODEL", help="numbering model file that names the teeth of --model's mask (default: the bundled numbering network; see configs/numbering.yaml)")
-    predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    predict.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
-                         help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
+    _add_model_arguments(predict)
     predict.add_argument("--batch-size", type=int, default=None,
                          help="images per network call (default: 1 on CPU, 8 on a GPU)")
-    predict.add_argument("--mirror", action="store_true",
-                         help="also segment the mirror image and average: more accurate, twice the network time")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
-    evaluate.add_argument("--model", default=None, help="model file (default: the bundled model)")
-    evaluate.add_argument("--numbering", default=None, metavar="MODEL", help="numbering model file that names the teeth of --model's mask (default: the bundled numbering network; see configs/numbering.yaml)")
     evaluate.add_argument("--out", default="teethseg-eval", help="output folder (default: ./teethseg-eval)")
     evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
                           help="which images: auto = the val split when the data has one, else all")
-    evaluate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    evaluate.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"])
-    evaluate.add_argument("--mirror", action="store_true", help="evaluate with mirror averaging (see predict --mirror)")
+    _add_model_arguments(evaluate)
 
     train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -56,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--init", default=None, metavar="MODEL",
                        help="fine-tune: start from this teethseg model file's weights (same network body; "
                             "'default' = the bundled mask network)")
-    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
     export.add_argument("--model", default=None, help="model file (default: the bundled model)")
@@ -71,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("dst", help="new output folder (must not exist or be empty)")
     convert.add_argument("--to", required=True, choices=["masks", "coco", "yolo"], help="output layout")
     return parser
+
+
+def _add_model_arguments(command: argparse.ArgumentParser) -> None:
+    """The options that choose the networks and how they run, the same for predict and evaluate."""
+    command.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    command.add_argument("--numbering", default=None, metavar="MODEL",
+                         help="numbering model file that names the teeth of --model's mask "
+                              "(default: the bundled numbering network; see configs/numbering.yaml)")
+    command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
+    command.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
+                         help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
+    command.add_argument("--mirror", action="store_true",
+                         help="also segment the mirror image and average: more accurate, twice the network time")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
