@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N]
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
 the exposure, quality, marking and framing changes one sees between clinics (wider or tighter field
-of view, a patient off centre or tilted, close bitewing- and periapical-like crops), then scores the masks at full size against the ground
+of view, another horizontal magnification, a patient off centre or tilted, close bitewing- and periapical-like crops), then scores the masks at full size against the ground
 truth stretched and framed the same way. Prints mean binary Dice per condition, and for
 numbering models mean per-tooth Dice, the share of images with an exact tooth count, and how
 many teeth were found whole whatever their number (``teethseg.metrics.whole_teeth``: of the true
@@ -93,12 +93,18 @@ def framings() -> dict[str, callable]:
         return (cv2.resize(part, size, interpolation=cv2.INTER_CUBIC).clip(0, 1),
                 cv2.resize(part_truth, size, interpolation=cv2.INTER_NEAREST))
 
+    def stretch(image, truth, factor):  # another machine's horizontal magnification, same image size: teeth wider (> 1) or narrower
+        width = image.shape[1]
+        return _warp(image, truth, np.float32([[factor, 0, (1 - factor) * width / 2], [0, 1, 0]]))
+
     return {
         "wider view (teeth x0.75)": lambda i, t: zoom(i, t, 0.75),
         "wider, teeth high and left": lambda i, t: zoom(i, t, 0.75, (0.1, 0.2)),
         "tighter view (teeth x1.15)": lambda i, t: zoom(i, t, 1.15),
         "tilted 6 degrees": lambda i, t: turn(i, t, 6),
         "off centre (8 % to the right)": lambda i, t: shift(i, t, 0.08),
+        "stretched (teeth 10 % wider)": lambda i, t: stretch(i, t, 1.1),
+        "squeezed (teeth 10 % narrower)": lambda i, t: stretch(i, t, 0.9),
         "cut to the teeth region": lambda i, t: region(i, t, (0.2, 0.85, 0.1, 0.9)),
         "crop of the right molars": lambda i, t: crop(i, t, (0.25, 0.78, 0.12, 0.51)),
         "crop of the front teeth": lambda i, t: crop(i, t, (0.25, 0.78, 0.33, 0.66)),
