@@ -1,6 +1,7 @@
 """How the model does on full-size panoramics with other exposures, made from the val split.
 
-Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--images N] [--only WORD ...]
+Usage: .venv/bin/python benchmarks/fullsize_check.py [--model PATH] [--numbering PATH] [--no-mirror] [--images N]
+       [--only WORD ...]
 
 UFBA-425's images are panoramics squeezed to 512x512. Users feed full-size ones (about
 3000x1500) from other machines. This stretches each val image back to 2900x1450 and applies
@@ -126,10 +127,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--numbering", default=None, help="a numbering model in place of the bundled one")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                        help="every network also sees the mirror image (as predict does by default)")
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--only", nargs="+", default=None, help="conditions whose name holds one of these words")
     args = parser.parse_args()
-    segmenter = load_model(args.model, numbering=args.numbering)
+    segmenter = load_model(args.model, numbering=args.numbering, mirror=args.mirror)
     ids = json.loads((SHARED / "splits.json").read_text())["val"][: args.images]
     to_model_class = class_mapping(index_dataset(SHARED).class_names, segmenter.class_names)
     scores: dict[str, list[float]] = {}

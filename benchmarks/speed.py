@@ -4,7 +4,8 @@ Usage: .venv/bin/python benchmarks/speed.py [--images DIR] [--repeats N]
 
 Every measurement runs in its own subprocess so that peak resident memory is its own.
 Prints per-image median latency of the model call, images/second, peak memory, and the
-ratios to the seed U-Net (1); then the whole `teethseg predict` process on 12 images against
+ratios to the seed U-Net (1), with mirror averaging (the default) and without; then the whole
+`teethseg predict` process on 12 images, with and without mirror averaging, against
 a seed-style prediction script on the same 12 images; then peak memory of `teethseg predict`
 on a 3300x1500 panoramic.
 """
@@ -72,8 +73,8 @@ def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
             with torch.no_grad():
                 return torch.sigmoid(network(x))
     else:
-        mask_only = kind.endswith("-mask")
-        segmenter = load_model(backend=kind.removesuffix("-mask"))
+        mask_only, single = kind.endswith("-mask"), kind.endswith("-single")
+        segmenter = load_model(backend=kind.removesuffix("-mask").removesuffix("-single"), mirror=not single)
         inputs = grey
 
         def call(x):
@@ -156,6 +157,7 @@ def main() -> None:
     rows.append(("(2) teethseg default, torch backend", run_measure(["torch", *images])))
     rows.append(("(3) teethseg default, ONNX Runtime", run_measure(["onnx", *images])))
     rows.append(("(3a) its mask network alone, ONNX Runtime", run_measure(["onnx-mask", *images])))
+    rows.append(("(3b) --no-mirror (one pass), ONNX Runtime", run_measure(["onnx-single", *images])))
     reference = rows[0][1]["median_ms"]
     print(f"\n{'model call per image':42} {'median ms':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs (1)':>16}")
     for name, row in rows:
@@ -166,9 +168,12 @@ def main() -> None:
     seed_out.mkdir()
     seed_time, seed_peak = timed_process([PYTHON, __file__, "--measure", "seed-predict", str(seed_out), *images])
     ours_time, ours_peak = timed_process([TEETHSEG, "predict", *images, "--out", str(ours_out)])
+    single_time, single_peak = timed_process([TEETHSEG, "predict", "--no-mirror", *images, "--out", str(workdir / "single")])
     print(f"\n{'whole process, 12 images':42} {'seconds':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs seed':>16}")
     print(f"{'seed-style predict script':42} {seed_time:10.2f} {12 / seed_time:9.2f} {seed_peak:8.0f} {1.0:15.1f}x")
     print(f"{'teethseg predict':42} {ours_time:10.2f} {12 / ours_time:9.2f} {ours_peak:8.0f} {seed_time / ours_time:15.1f}x")
+    print(f"{'teethseg predict --no-mirror':42} {single_time:10.2f} {12 / single_time:9.2f} {single_peak:8.0f} "
+          f"{seed_time / single_time:15.1f}x")
 
     from PIL import Image
 

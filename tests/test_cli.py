@@ -60,6 +60,16 @@ def test_evaluate_prints_and_writes_metrics(trained, capsys):
     assert set(metrics["mean_over_images"]) == {"accuracy", "dice", "iou", "precision", "recall"}
     assert len(list(csv.DictReader((out / "per_image.csv").open()))) == 2
     assert (out / "grid.png").is_file()
+    assert metrics["mirror"] is True and "with mirror averaging" in printed
+
+
+def test_evaluate_without_mirror_averaging_says_so(trained, capsys):
+    root, data, run = trained
+    out = root / "eval-single"
+    args = ["evaluate", "--data", str(data), "--model", str(run / "model.safetensors"), "--out", str(out), "--no-mirror"]
+    assert main(args) == 0
+    assert "without mirror averaging" in capsys.readouterr().out
+    assert json.loads((out / "metrics.json").read_text())["mirror"] is False
 
 
 def test_predict_folder_with_good_and_bad_images(trained, tmp_path, capsys):

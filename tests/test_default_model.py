@@ -61,14 +61,15 @@ def test_the_bundled_mask_network_with_a_numbering_model_given_by_path(segmenter
         teethseg.load_model(device="cpu", numbering=weights_folder() / default_card()["file"])
 
 
-def test_mirror_averaging_keeps_numbers_and_is_no_worse_on_the_samples(segmenter):
-    mirrored = teethseg.load_model(device="cpu", mirror=True)
+def test_mirror_averaging_is_the_default_keeps_numbers_and_is_no_worse_on_the_samples(segmenter):
+    assert segmenter.mirror
+    single = teethseg.load_model(device="cpu", mirror=False)
     names = segmenter.class_names
     truth_names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
     scores = {False: [], True: []}
     for sample in sample_paths():
         truth = np.array([names.index(n) for n in truth_names], np.uint8)[read_mask(FIXTURES / f"{sample.stem}.png")]
-        for flag, model in ((False, segmenter), (True, mirrored)):
+        for flag, model in ((False, single), (True, segmenter)):
             labels = model.predict(sample).labels
             scores[flag].append(np.mean(list(per_class_dice(labels, truth, len(names)).values())))
     # Numbers stay on the right side: a mirror pass without the FDI swap would wreck per-tooth Dice.

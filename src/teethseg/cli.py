@@ -74,8 +74,9 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
     command.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
                          help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
-    command.add_argument("--mirror", action="store_true",
-                         help="also segment the mirror image and average: more accurate, twice the network time")
+    command.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                         help="also segment the mirror image and average (default: on): more accurate; "
+                              "--no-mirror halves the network time")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,7 +32,7 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
-    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = False,
+    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = True,
     numbering: str | Path | None = None,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
@@ -90,7 +90,8 @@ def class_mapping(data_names: list[str] | None, model_names: list[str]) -> np.nd
 
 def _print_summary(summary: dict[str, Any], out: Path) -> None:
     numbering = f", numbering {summary['numbering_model']}" if summary.get("numbering_model") else ""
-    print(f"{summary['images']} images, model {summary['model']}{numbering}")
+    mirror = "with mirror averaging" if summary.get("mirror") else "without mirror averaging"
+    print(f"{summary['images']} images, model {summary['model']}{numbering}, {mirror}")
     print(f"{'':>18}" + "".join(f"{name:>11}" for name in METRIC_NAMES))
     for label, key in (("mean over images", "mean_over_images"), ("over all pixels", "over_all_pixels")):
         print(f"{label:>18}" + "".join(f"{summary[key][name]:>11.4f}" for name in METRIC_NAMES))

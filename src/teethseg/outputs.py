@@ -143,7 +143,7 @@ def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
 
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
-    backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = False,
+    backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = True,
     numbering: str | None = None,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
