@@ -73,8 +73,9 @@ def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
             with torch.no_grad():
                 return torch.sigmoid(network(x))
     else:
-        mask_only, single = kind.endswith("-mask"), kind.endswith("-single")
-        segmenter = load_model(backend=kind.removesuffix("-mask").removesuffix("-single"), mirror=not single)
+        backend, _, variant = kind.partition("-")  # "onnx", "onnx-mask" (mask network only), "onnx-single" (no mirror)
+        mask_only = variant == "mask"
+        segmenter = load_model(backend=backend, mirror=variant != "single")
         inputs = grey
 
         def call(x):
