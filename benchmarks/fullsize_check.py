@@ -28,6 +28,7 @@ from teethseg.data.layouts import index_dataset
 from teethseg.evaluate import class_mapping
 from teethseg.io import read_image, read_mask
 from teethseg.metrics import ToothMetrics, compute_binary_scores, whole_teeth
+from teethseg.mirror import MIRROR_BY_DEFAULT
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ufba425"
 FULL_SIZE = (1450, 2900)  # height, width
@@ -127,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--numbering", default=None, help="a numbering model in place of the bundled one")
-    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=MIRROR_BY_DEFAULT,
                         help="every network also sees the mirror image (as predict does by default)")
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--only", nargs="+", default=None, help="conditions whose name holds one of these words")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from teethseg.errors import TeethsegError
+from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.predict import Segmenter
 
 
@@ -32,7 +33,7 @@ def default_model_path() -> Path:
 
 def load_model(
     path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None,
-    mirror: bool = True, numbering: str | Path | None = None,
+    mirror: bool = MIRROR_BY_DEFAULT, numbering: str | Path | None = None,
 ) -> Segmenter:
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from teethseg import __version__
 from teethseg.errors import TeethsegError
+from teethseg.mirror import MIRROR_BY_DEFAULT
 
 DEVICE_HELP = "where the networks run: auto = a CUDA GPU when PyTorch sees one, else the CPU"
 
@@ -74,7 +75,7 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
     command.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
                          help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
-    command.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+    command.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=MIRROR_BY_DEFAULT,
                          help="also segment the mirror image and average (default: on): more accurate; "
                               "--no-mirror halves the network time")
 

@@ -14,6 +14,7 @@ from teethseg.data.layouts import Sample, index_dataset
 from teethseg.errors import TeethsegError
 from teethseg.io import atomic_path, write_json
 from teethseg.metrics import METRIC_NAMES, BinaryMetrics, ToothMetrics
+from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.report import comparison_grid
 
 
@@ -32,7 +33,7 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
-    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = True,
+    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | None = None,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""

@@ -28,6 +28,7 @@ from teethseg.errors import TeethsegError
 from teethseg.device import wants_cuda
 from teethseg.dicom import with_areas_mm2
 from teethseg.io import is_image_file, read_frames_with_info, write_json, write_png
+from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.predict import Result
 from teethseg.report import numbered_overlay, overlay
 
@@ -143,7 +144,7 @@ def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
 
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
-    backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = True,
+    backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | None = None,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
