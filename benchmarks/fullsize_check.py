@@ -26,6 +26,7 @@ import numpy as np
 from teethseg import load_model
 from teethseg.data.layouts import index_dataset
 from teethseg.evaluate import class_mapping
+from teethseg.framings import RIGHT_MOLARS, close_view, teeth_window
 from teethseg.io import read_image, read_mask
 from teethseg.metrics import ToothMetrics, compute_binary_scores, whole_teeth
 from teethseg.mirror import MIRROR_BY_DEFAULT
@@ -86,14 +87,10 @@ def framings() -> dict[str, callable]:
         return _warp(image, truth, matrix)
 
     def region(image, truth, box_shares):  # a panoramic exported cropped to the teeth region, not resized
-        height, width = image.shape
-        top, bottom, left, right = (round(share * size) for share, size in zip(box_shares, (height, height, width, width)))
-        return image[top:bottom, left:right], truth[top:bottom, left:right]
+        return teeth_window(image, box_shares), teeth_window(truth, box_shares)
 
     def crop(image, truth, box_shares, size=(800, 1000)):  # a close view (width, height), teeth 2-4 times as big
-        part, part_truth = region(image, truth, box_shares)
-        return (cv2.resize(part, size, interpolation=cv2.INTER_CUBIC).clip(0, 1),
-                cv2.resize(part_truth, size, interpolation=cv2.INTER_NEAREST))
+        return close_view(image, box_shares, size), close_view(truth, box_shares, size, labels=True)
 
     def stretch(image, truth, factor):  # another machine's horizontal magnification, same image size: teeth wider (> 1) or narrower
         width = image.shape[1]
@@ -108,7 +105,7 @@ def framings() -> dict[str, callable]:
         "stretched (teeth 10 % wider)": lambda i, t: stretch(i, t, 1.1),
         "squeezed (teeth 10 % narrower)": lambda i, t: stretch(i, t, 0.9),
         "cut to the teeth region": lambda i, t: region(i, t, (0.2, 0.85, 0.1, 0.9)),
-        "crop of the right molars": lambda i, t: crop(i, t, (0.25, 0.78, 0.12, 0.51)),
+        "crop of the right molars": lambda i, t: crop(i, t, RIGHT_MOLARS),
         "crop of the front teeth": lambda i, t: crop(i, t, (0.25, 0.78, 0.33, 0.66)),
         "bitewing crop, left (landscape)": lambda i, t: crop(i, t, (0.35, 0.70, 0.60, 0.85), (1000, 800)),
         "periapical crop, lower front": lambda i, t: crop(i, t, (0.45, 0.85, 0.42, 0.58), (600, 800)),

@@ -11,6 +11,7 @@ import teethseg
 from teethseg.api import default_card, weights_folder
 from teethseg.cli import main
 from teethseg.errors import TeethsegError
+from teethseg.framings import close_view
 from teethseg.io import read_mask
 from teethseg.metrics import compute_binary_scores, per_class_dice
 from teethseg.outputs import sample_paths
@@ -166,19 +167,10 @@ def test_a_negative_radiograph_is_segmented_inverted(segmenter, tmp_path, capsys
     assert "inverted" not in segmenter.predict(sample).extra
 
 
-def bitewing_like(image: np.ndarray, nearest: bool = False) -> np.ndarray:
-    """A close view of the right molars, 800 x 1000, teeth 2-3 times as big (as benchmarks/fullsize_check.py makes)."""
-    import cv2
-
-    height, width = image.shape
-    part = image[round(0.25 * height):round(0.78 * height), round(0.12 * width):round(0.51 * width)]
-    return cv2.resize(part, (800, 1000), interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_CUBIC)
-
-
 def test_close_views_are_segmented_by_the_close_up_network(segmenter, monkeypatch):
     for sample in sample_paths():
-        close = bitewing_like(teethseg.io.read_image(sample)).clip(0, 1)
-        truth = bitewing_like(read_mask(FIXTURES / f"{sample.stem}.png"), nearest=True) > 0
+        close = close_view(teethseg.io.read_image(sample))
+        truth = close_view(read_mask(FIXTURES / f"{sample.stem}.png"), labels=True) > 0
         result = segmenter.predict(close)
         assert result.extra["close_view"] is True and "missing_fdi" not in result.summary()
         with monkeypatch.context() as patch:
@@ -195,8 +187,8 @@ def test_close_views_show_whole_teeth(segmenter, monkeypatch):
 
     found = {"whole": np.zeros(3, int), "pieces": np.zeros(3, int)}
     for sample in sample_paths():
-        close = bitewing_like(teethseg.io.read_image(sample)).clip(0, 1)
-        truth = bitewing_like(read_mask(FIXTURES / f"{sample.stem}.png"), nearest=True)
+        close = close_view(teethseg.io.read_image(sample))
+        truth = close_view(read_mask(FIXTURES / f"{sample.stem}.png"), labels=True)
         result = segmenter.predict(close)
         found["whole"] += whole_teeth(result.labels, truth)
         # A close view's tooth confidence is the probability of tooth (numbers are unsure), over half on every tooth pixel.
@@ -213,7 +205,7 @@ def test_close_views_show_whole_teeth(segmenter, monkeypatch):
 def test_predict_says_when_it_saw_a_close_view(tmp_path, capsys):
     import cv2
 
-    close = bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1)
+    close = close_view(teethseg.io.read_image(sample_paths()[0]))
     cv2.imwrite(str(tmp_path / "bitewing.png"), (close * 255).round().astype(np.uint8))
     assert main(["predict", str(tmp_path / "bitewing.png"), "--out", str(tmp_path / "out")]) == 0
     assert "a close view: mask by the close-up network" in capsys.readouterr().out
@@ -238,7 +230,7 @@ def test_the_close_up_network_loads_only_when_a_close_view_needs_it():
     fresh.predict(sample_paths()[0])
     fresh.predict(wider_view(teethseg.io.read_image(sample_paths()[0])))  # a second look, with the panoramic network
     assert callable(fresh._close_up)  # still the loader: a panoramic never pays for it
-    fresh.predict(bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1))
+    fresh.predict(close_view(teethseg.io.read_image(sample_paths()[0])))
     assert isinstance(fresh._close_up, Segmenter) and fresh.close_up.backend_name == "onnx"
 
 
@@ -248,6 +240,6 @@ def test_a_corrupted_close_up_network_is_refused_when_first_needed(monkeypatch, 
     monkeypatch.setattr(teethseg.api, "default_card", lambda: card)
     segmenter = teethseg.load_model(device="cpu")
     assert segmenter.predict(sample_paths()[0]).labels.any()  # panoramics never open it
-    close = bitewing_like(teethseg.io.read_image(sample_paths()[0])).clip(0, 1)
+    close = close_view(teethseg.io.read_image(sample_paths()[0]))
     with pytest.raises(TeethsegError, match="teethseg-close-up.safetensors.*corrupted"):
         segmenter.predict(close)

@@ -14,22 +14,16 @@ import cv2
 import numpy as np
 
 import teethseg
+from teethseg.framings import close_view
 from teethseg.outputs import sample_paths
 from teethseg.report import overlay
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "close-view.jpg"
 
 
-def bitewing_like(image: np.ndarray) -> np.ndarray:
-    """The right molars, 800 x 1000, as benchmarks/fullsize_check.py crops them."""
-    height, width = image.shape
-    part = image[round(0.25 * height):round(0.78 * height), round(0.12 * width):round(0.51 * width)]
-    return cv2.resize(part, (800, 1000), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-
-
 def main() -> None:
     segmenter = teethseg.load_model(device="cpu")
-    close = bitewing_like(teethseg.io.read_image(sample_paths()[-1]))
+    close = close_view(teethseg.io.read_image(sample_paths()[-1]))
     with_close_up = segmenter.predict(close)
     segmenter.close_up = None
     panoramic_only = segmenter.predict(close)
