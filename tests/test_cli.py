@@ -15,6 +15,7 @@ import yaml
 from PIL import Image
 
 from teethseg.cli import main
+from teethseg.model import load_network, save_model
 from tests.conftest import synthetic_pair, tiny_config, write_images_masks, write_separate_folders
 from tests.test_io import png_claiming_size
 
@@ -222,6 +223,23 @@ def test_a_mask_model_with_a_numbering_model_of_ones_own(trained, tmp_path, caps
     metrics = json.loads((out / "metrics.json").read_text())
     assert "mean_tooth_dice" in metrics["numbering"] and metrics["numbering_model"] == "run"
     assert ", numbering run" in capsys.readouterr().out
+    # Several numbering models are averaged: the same one twice numbers as it does alone.
+    twice = tmp_path / "twice"
+    assert main(["predict", image, "--model", mask_model, "--numbering", str(numbering), str(numbering), "--out", str(twice)]) == 0
+    assert json.loads((twice / "n0.json").read_text())["teeth"] == record["teeth"]
+
+
+def test_numbering_models_of_other_recipes_are_not_averaged(tmp_path, capsys):
+    data, numbering = train_numbering(tmp_path)
+    network, config, info = load_network(numbering)
+    config.input_size = [config.input_size[0] * 2, config.input_size[1] * 2]
+    other = tmp_path / "other.safetensors"
+    save_model(other, network, config, info)
+    out = tmp_path / "p"
+    assert main(["predict", str(data / "images" / "n0.png"), "--numbering", str(numbering), str(other), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(other) in err and "share one recipe" in err
+    assert not out.exists()
 
 
 def test_a_numbering_model_that_does_not_number_is_refused(trained, tmp_path, capsys):

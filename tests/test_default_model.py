@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import teethseg
-from teethseg.api import default_card, weights_folder
+from teethseg.api import card_entries, default_card, numbering_entries, weights_folder
 from teethseg.cli import main
 from teethseg.errors import TeethsegError
 from teethseg.framings import close_view
@@ -27,7 +27,7 @@ def segmenter():
 
 def test_card_describes_a_small_checked_model():
     card = default_card()
-    entries = [card] + [card[key] for key in ("numbering", "close_up") if key in card]
+    entries = card_entries(card)
     assert sum(entry["size_bytes"] for entry in entries) <= 20_000_000
     assert (weights_folder() / card["file"]).is_file() and len(card["sha256"]) == 64
     # The ONNX twins read the model files' weights instead of holding a second copy.
@@ -53,7 +53,7 @@ def test_samples_are_segmented_and_numbered(segmenter):
 
 def test_the_bundled_mask_network_with_a_numbering_model_given_by_path(segmenter):
     """load_model(numbering=...) swaps only the numbering network: the bundled one by path numbers as the default does."""
-    numbering = weights_folder() / default_card()["numbering"]["file"]
+    numbering = [weights_folder() / entry["file"] for entry in numbering_entries(default_card())]
     swapped = teethseg.load_model(device="cpu", numbering=numbering)
     assert swapped.numbering is not None and swapped.close_up is not None
     sample = sample_paths()[0]

@@ -3,12 +3,13 @@
 Weights are stored once, as float16, in the model files; their ONNX twins hold only the graphs
 and read the weights from the model files' bytes. So the bundle stays well under 20 MB.
 
-Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors [--data DATA]]
+Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors [RUN2b/...] [--data DATA]]
        [--close-up RUN3/model.safetensors]
 (--data: the training data, to give a numbering model trained before teethseg stored typical
 tooth sizes in its file the sizes that join split teeth. --close-up: a mask network for close
 views, see teethseg.doubtful.)
-Writes src/teethseg/weights/teethseg-{default,numbering,close-up}.{safetensors,onnx} and default.json.
+Writes src/teethseg/weights/teethseg-{default,numbering,close-up}.{safetensors,onnx} and default.json
+(a second numbering model, averaged with the first: teethseg-numbering-2).
 After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 from safetensors import safe_open
 
+from teethseg.api import card_entries
 from teethseg.data.layouts import index_dataset
 from teethseg.evaluate import class_mapping
 from teethseg.export import export_onnx
@@ -94,15 +96,11 @@ def export_twins() -> None:
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
 
 
-def card_entries(card: dict[str, Any]) -> list[dict[str, Any]]:
-    """The card's entry of each bundled network."""
-    return [card] + [card[key] for key in ("numbering", "close_up") if key in card]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, nargs="?", help="the trained binary teeth model")
-    parser.add_argument("--numbering", type=Path, default=None, help="a trained numbered model that names the teeth")
+    parser.add_argument("--numbering", type=Path, nargs="+", default=None,
+                        help="trained numbered models that name the teeth (several: seeds of one recipe, averaged)")
     parser.add_argument("--close-up", type=Path, default=None, help="a trained mask network for close views")
     parser.add_argument("--data", type=Path, default=None, help="training data (typical tooth sizes for old numbering models)")
     parser.add_argument("--twins-only", action="store_true", help="only re-export the bundled models' ONNX twins")
@@ -114,7 +112,9 @@ def main() -> None:
         parser.error("give the trained binary teeth model (or --twins-only)")
     card = bundle(args.model, "teethseg-default")
     if args.numbering:
-        card["numbering"] = bundle(args.numbering, "teethseg-numbering", args.data)
+        entries = [bundle(path, "teethseg-numbering" + (f"-{n}" if n > 1 else ""), args.data)
+                   for n, path in enumerate(args.numbering, start=1)]
+        card["numbering"] = entries[0] if len(entries) == 1 else entries
     if args.close_up:
         card["close_up"] = bundle(args.close_up, "teethseg-close-up")
     (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from teethseg.ensemble import AveragedNetworks
 from teethseg.errors import TeethsegError
 from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.predict import Segmenter
@@ -26,6 +27,17 @@ def default_card() -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def numbering_entries(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's numbering networks (one, or several whose probabilities are averaged)."""
+    entries = card.get("numbering") or []
+    return entries if isinstance(entries, list) else [entries]
+
+
+def card_entries(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's entry of each bundled network: mask, numbering (one or more), close-up."""
+    return [card, *numbering_entries(card)] + ([card["close_up"]] if "close_up" in card else [])
+
+
 def default_model_path() -> Path:
     """Path of the model that ships inside the package."""
     return weights_folder() / default_card()["file"]
@@ -33,7 +45,7 @@ def default_model_path() -> Path:
 
 def load_model(
     path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None,
-    mirror: bool = MIRROR_BY_DEFAULT, numbering: str | Path | None = None,
+    mirror: bool = MIRROR_BY_DEFAULT, numbering: str | Path | list[str | Path] | None = None,
 ) -> Segmenter:
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
@@ -46,25 +58,36 @@ def load_model(
         mirror: also run every network on the mirror image and average (the default): more
             accurate (see the model card); False halves the network time.
         numbering: a numbering model file (``configs/numbering.yaml``, or one fine-tuned on your
-            data) that names the teeth this model's mask finds, in place of the bundled one.
+            data) that names the teeth this model's mask finds, in place of the bundled one; or a
+            list of them, trained with other seeds, whose probabilities are averaged.
     """
     if path is not None:
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
     else:
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
     if numbering is not None:
-        segmenter.numbering = _numbering_network(numbering, device, backend, threads)
+        paths = numbering if isinstance(numbering, (list, tuple)) else [numbering]
+        segmenter.numbering = _numbering_networks(paths, device, backend, threads)
     segmenter.mirror = mirror
     return segmenter
 
 
-def _numbering_network(path: str | Path, device: str, backend: str, threads: int | None) -> Segmenter:
-    """A model file that numbers teeth, refused with a one-line error when it does not."""
-    network = Segmenter.from_file(path, device, backend, threads=threads)
-    if not network.config.numbered:
-        raise TeethsegError(path, "is not a numbering model (its classes are not FDI teeth); "
-                                  "train one with configs/numbering.yaml")
-    return network
+def _numbering_networks(
+    paths: list[str | Path], device: str, backend: str, threads: int | None
+) -> "Segmenter | AveragedNetworks":
+    """Model files that number teeth alike (one, or several to average), each refused with a one-line error when not."""
+    networks = []
+    for path in paths:
+        network = Segmenter.from_file(path, device, backend, threads=threads)
+        if not network.config.numbered:
+            raise TeethsegError(path, "is not a numbering model (its classes are not FDI teeth); "
+                                      "train one with configs/numbering.yaml")
+        first = networks[0].config if networks else network.config
+        if (network.config.class_names, network.config.input_size) != (first.class_names, first.input_size):
+            raise TeethsegError(path, f"numbers other classes or sees another input size than {paths[0]}; "
+                                      "numbering models averaged must share one recipe")
+        networks.append(network)
+    return networks[0] if len(networks) == 1 else AveragedNetworks(networks)
 
 
 def _load_default(device: str, backend: str, threads: int | None, with_numbering: bool = True) -> Segmenter:
@@ -78,7 +101,8 @@ def _load_default(device: str, backend: str, threads: int | None, with_numbering
 
     segmenter = loader(card)(name=card["name"])
     if card.get("numbering") and with_numbering:
-        segmenter.numbering = loader(card["numbering"])(name=card["numbering"]["name"])
+        networks = [loader(entry)(name=entry["name"]) for entry in numbering_entries(card)]
+        segmenter.numbering = networks[0] if len(networks) == 1 else AveragedNetworks(networks)
     if card.get("close_up"):
         segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
     return segmenter

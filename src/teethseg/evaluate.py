@@ -34,7 +34,7 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
     device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = MIRROR_BY_DEFAULT,
-    numbering: str | Path | None = None,
+    numbering: str | Path | list[str | Path] | None = None,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
     index = index_dataset(data)

@@ -145,7 +145,7 @@ def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
-    numbering: str | None = None,
+    numbering: str | Path | list[str | Path] | None = None,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
     if batch_size is not None and batch_size < 1:

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.close_view_teeth import separate_teeth
 from teethseg.split_teeth import contact_share
 from teethseg.teeth import missing_teeth, tooth_records
+
+if TYPE_CHECKING:
+    from teethseg.ensemble import AveragedNetworks
 
 
 @dataclass
@@ -73,8 +76,9 @@ class Result:
 class Segmenter:
     """A loaded model that predicts teeth on radiographs of any size.
 
-    An optional ``numbering`` segmenter (a numbered model) names the teeth that this one
-    finds: the mask comes from this model, each tooth's FDI number from the other. With
+    An optional ``numbering`` segmenter (a numbered model, or several averaged:
+    ``teethseg.ensemble``) names the teeth that this one finds: the mask comes from this model,
+    each tooth's FDI number from the other. With
     ``mirror`` every network also sees the mirror image and the two outputs are averaged
     (FDI numbers swapped back): more accurate, twice the network time. An optional ``close_up``
     segmenter (a mask network that learnt close views), or a function that loads it when first
@@ -83,7 +87,7 @@ class Segmenter:
 
     def __init__(
         self, backend: Callable[[np.ndarray], np.ndarray], config: ModelConfig, name: str = "model",
-        info: dict | None = None, numbering: "Segmenter | None" = None, mirror: bool = False,
+        info: dict | None = None, numbering: "Segmenter | AveragedNetworks | None" = None, mirror: bool = False,
         close_up: "Segmenter | Callable[[], Segmenter] | None" = None,
     ) -> None:
         self.backend = backend
