@@ -10,6 +10,7 @@ import pytest
 import teethseg
 from teethseg.api import card_entries, default_card, numbering_entries, weights_folder
 from teethseg.cli import main
+from teethseg.ensemble import AveragedNetworks
 from teethseg.errors import TeethsegError
 from teethseg.framings import close_view
 from teethseg.io import read_mask
@@ -243,3 +244,16 @@ def test_a_corrupted_close_up_network_is_refused_when_first_needed(monkeypatch, 
     close = close_view(teethseg.io.read_image(sample_paths()[0]))
     with pytest.raises(TeethsegError, match="teethseg-close-up.safetensors.*corrupted"):
         segmenter.predict(close)
+
+
+def test_the_bundled_numbering_networks_are_averaged_and_each_is_checked(monkeypatch):
+    card = json.loads(json.dumps(default_card()))
+    entries = numbering_entries(card)
+    segmenter = teethseg.load_model(device="cpu")
+    if len(entries) > 1:
+        assert isinstance(segmenter.numbering, AveragedNetworks)
+        assert [member.name for member in segmenter.numbering.members] == [entry["name"] for entry in entries]
+    entries[-1]["sha256"] = "0" * 64  # as if the last one's bytes had changed
+    monkeypatch.setattr(teethseg.api, "default_card", lambda: card)
+    with pytest.raises(TeethsegError, match=f"{entries[-1]['file']}.*corrupted"):
+        teethseg.load_model(device="cpu")
