@@ -81,7 +81,7 @@ def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
         def call(x):
             probabilities = segmenter.scores([x])
             if segmenter.numbering and not mask_only:
-                segmenter.numbering.scores([x])
+                segmenter.numbering.scores([x], segmenter.mirror)  # as predict calls it
             return probabilities
     call(inputs[0])
     times = []
