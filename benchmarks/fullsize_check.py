@@ -124,7 +124,8 @@ def _warp(image: np.ndarray, truth: np.ndarray, matrix: np.ndarray) -> tuple[np.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
-    parser.add_argument("--numbering", default=None, nargs="+", help="numbering models (averaged) in place of the bundled ones")
+    parser.add_argument("--numbering", default=None, action="append",
+                        help="a numbering model in place of the bundled ones (given again: averaged)")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=MIRROR_BY_DEFAULT,
                         help="every network also sees the mirror image (as predict does by default)")
     parser.add_argument("--images", type=int, default=20)

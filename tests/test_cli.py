@@ -225,7 +225,8 @@ def test_a_mask_model_with_a_numbering_model_of_ones_own(trained, tmp_path, caps
     assert ", numbering run" in capsys.readouterr().out
     # Several numbering models are averaged: the same one twice numbers as it does alone.
     twice = tmp_path / "twice"
-    assert main(["predict", image, "--model", mask_model, "--numbering", str(numbering), str(numbering), "--out", str(twice)]) == 0
+    assert main(["predict", image, "--model", mask_model, "--numbering", str(numbering), "--numbering", str(numbering),
+                 "--out", str(twice)]) == 0
     assert json.loads((twice / "n0.json").read_text())["teeth"] == record["teeth"]
 
 
@@ -236,7 +237,8 @@ def test_numbering_models_of_other_recipes_are_not_averaged(tmp_path, capsys):
     other = tmp_path / "other.safetensors"
     save_model(other, network, config, info)
     out = tmp_path / "p"
-    assert main(["predict", str(data / "images" / "n0.png"), "--numbering", str(numbering), str(other), "--out", str(out)]) == 2
+    assert main(["predict", str(data / "images" / "n0.png"), "--numbering", str(numbering), "--numbering", str(other),
+                 "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(other) in err and "share one recipe" in err
     assert not out.exists()

@@ -69,10 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 def _add_model_arguments(command: argparse.ArgumentParser) -> None:
     """The options that choose the networks and how they run, the same for predict and evaluate."""
     command.add_argument("--model", default=None, help="model file (default: the bundled model)")
-    command.add_argument("--numbering", default=None, nargs="+", metavar="MODEL",
-                         help="numbering model file that names the teeth of --model's mask; several "
-                              "(seeds of one recipe) are averaged (default: the bundled numbering "
-                              "networks; see configs/numbering.yaml)")
+    command.add_argument("--numbering", default=None, action="append", metavar="MODEL",
+                         help="numbering model file that names the teeth of --model's mask; given "
+                              "again, the models (seeds of one recipe) are averaged (default: the "
+                              "bundled numbering networks; see configs/numbering.yaml)")
     command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
     command.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
                          help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")

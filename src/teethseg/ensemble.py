@@ -2,7 +2,7 @@
 
 Two seeds of the numbering recipe differ on val by up to 0.006 per-tooth Dice and make partly
 different mistakes; the mean of their probabilities names teeth better than either (model card).
-The bundled model ships such a pair, and ``--numbering`` takes several files.
+The bundled model ships such a pair; ``--numbering`` given more than once averages its files.
 """
 
 from __future__ import annotations
