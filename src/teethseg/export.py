@@ -62,7 +62,7 @@ class OnnxBackend:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or os.cpu_count() or 1
-        # Two sessions (mask and numbering) take turns: spinning threads of the idle one would
+        # The sessions (mask, numbering, close-up) take turns: spinning threads of idle ones would
         # steal the cores of the busy one.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         source = model if isinstance(model, bytes) else str(model)
