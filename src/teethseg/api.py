@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from teethseg.ensemble import AveragedNetworks
+from teethseg.ensemble import AveragedNetworks, averaged
 from teethseg.errors import TeethsegError
 from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.predict import Segmenter
@@ -87,7 +87,7 @@ def _numbering_networks(
             raise TeethsegError(path, f"numbers other classes or sees another input size than {paths[0]}; "
                                       "numbering models averaged must share one recipe")
         networks.append(network)
-    return networks[0] if len(networks) == 1 else AveragedNetworks(networks)
+    return averaged(networks)
 
 
 def _load_default(device: str, backend: str, threads: int | None, with_numbering: bool = True) -> Segmenter:
@@ -102,7 +102,7 @@ def _load_default(device: str, backend: str, threads: int | None, with_numbering
     segmenter = loader(card)(name=card["name"])
     if card.get("numbering") and with_numbering:
         networks = [loader(entry)(name=entry["name"]) for entry in numbering_entries(card)]
-        segmenter.numbering = networks[0] if len(networks) == 1 else AveragedNetworks(networks)
+        segmenter.numbering = averaged(networks)
     if card.get("close_up"):
         segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
     return segmenter

@@ -31,3 +31,8 @@ class AveragedNetworks:
         for member in self.members[1:]:
             total = total + member.scores(images, mirror)
         return total / len(self.members)
+
+
+def averaged(networks: list["Segmenter"]) -> "Segmenter | AveragedNetworks":
+    """The one network, or the average of several."""
+    return networks[0] if len(networks) == 1 else AveragedNetworks(networks)
