@@ -38,6 +38,24 @@ def test_one_region_per_tooth_merges_touching_and_drops_isolated_fragments():
         assert ndimage.label(cleaned == c)[1] == 1
 
 
+
+def test_a_lone_tooth_whose_number_was_taken_keeps_its_pixels_and_takes_the_likeliest_free_number():
+    labels = np.zeros((20, 30), np.uint8)
+    labels[2:12, 2:8] = 5  # tooth 5, main region
+    labels[2:12, 20:26] = 5  # a lone tooth that was also named 5 (60 px)
+    labels[2:12, 10:14] = 6  # tooth 6 (takes 6)
+    numbers = np.full((8, 20, 30), 0.01, np.float32)
+    numbers[5], numbers[6], numbers[7] = 0.5, 0.3, 0.2  # 5 and 6 taken: 7 is the likeliest free number
+    numbers[3, 2:12, 20:26] = 0.25  # ...except on the lone tooth, where 3 beats 7
+    kept = one_region_per_tooth(labels, min_tooth_area=10, numbers=numbers, lone_tooth_area=50)
+    assert (kept[2:12, 20:26] == 3).all() and (kept[2:12, 2:8] == 5).all() and (kept[2:12, 10:14] == 6).all()
+    # Smaller than a lone tooth must be, or without numbering probabilities: dropped as before.
+    assert not one_region_per_tooth(labels, 10, numbers, lone_tooth_area=61)[2:12, 20:26].any()
+    assert not one_region_per_tooth(labels, 10)[2:12, 20:26].any()
+    # Every number taken: dropped.
+    full = np.where(labels == 5, 1, np.where(labels == 6, 2, 0)).astype(np.uint8)
+    assert not one_region_per_tooth(full, 10, numbers[:3], lone_tooth_area=50)[2:12, 20:26].any()
+
 def test_small_blobs_go_and_postprocess_keeps_size():
     labels = np.zeros((10, 10), np.uint8)
     labels[0, 0] = 1
@@ -115,3 +133,15 @@ def test_renamed_and_dropped_pixels_get_the_confidence_of_their_new_label():
     pixels = (np.array([0, 7, 19]), np.array([0, 11, 29]))
     expected = resize_scores(numbering, (41, 63))[[5, 6, 7], pixels[0], pixels[1]]
     assert np.allclose(class_probability_at(numbering, (41, 63), pixels, np.array([5, 6, 7])), expected, atol=1e-5)
+
+
+def test_postprocess_keeps_a_lone_tooth_named_like_another_when_typical_sizes_are_known():
+    mask = np.zeros((2, 20, 30), np.float32)
+    mask[1, 2:12, 2:8] = mask[1, 2:12, 20:26] = 0.9  # two teeth apart
+    mask[0] = 1 - mask[1]
+    numbering = np.zeros((3, 20, 30), np.float32)
+    numbering[0], numbering[1], numbering[2] = 0.1, 0.6, 0.3  # both look like tooth 1
+    kept, _ = postprocess(mask, (20, 30), numbering, typical=[0.0, 0.05, 0.05])
+    assert sorted(np.unique(kept)) == [0, 1, 2] and (kept > 0).sum() == 120
+    dropped, _ = postprocess(mask, (20, 30), numbering)  # no typical sizes: the smaller twin goes, as before
+    assert (dropped > 0).sum() == 60

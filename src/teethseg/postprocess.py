@@ -18,6 +18,10 @@ MIN_BLOB_FRACTION = 0.0002
 # A numbered region smaller than this is a sliver of a neighbour, not a tooth of its own
 # (131 px at 512x512, where a tooth of the shared data covers about 1,600 px).
 MIN_TOOTH_FRACTION = 0.0005
+# A fragment that touches no tooth, and whose number another tooth took, stays a tooth of its own
+# from this share of the smallest typical tooth (a lower incisor, about 860 px at 512x512) up;
+# smaller ones are more often slivers or false blobs than whole teeth (model card).
+LONE_TOOTH_SHARE = 0.5
 
 
 def labels_at_size(
@@ -122,13 +126,19 @@ def remove_small_blobs(labels: np.ndarray, min_area: int) -> np.ndarray:
     return cleaned
 
 
-def one_region_per_tooth(labels: np.ndarray, min_tooth_area: int = 0) -> np.ndarray:
+def one_region_per_tooth(
+    labels: np.ndarray, min_tooth_area: int = 0, numbers: np.ndarray | None = None, lone_tooth_area: int | None = None
+) -> np.ndarray:
     """Keep the largest region of each tooth class; give other fragments to the tooth they touch, else drop them.
 
     Fragments are handled after every class is reduced to its main region, so a fragment joins
     a real tooth and no FDI number is left on two regions. A main region under
-    ``min_tooth_area`` pixels is treated as a fragment too. Work stays inside each class's and
-    fragment's bounding box, so it is fast and needs little memory on large radiographs.
+    ``min_tooth_area`` pixels is treated as a fragment too. With ``numbers`` (the numbering
+    probabilities at model size), a fragment of at least ``lone_tooth_area`` pixels that touches
+    no tooth is a tooth of its own whose number another tooth took: it keeps its pixels and takes
+    the likeliest number still free, so that a naming slip does not cost the mask a whole tooth.
+    Work stays inside each class's and fragment's bounding box, so it is fast and needs little
+    memory on large radiographs.
     """
     cleaned = labels.copy()
     fragments: list[tuple[tuple[slice, slice], np.ndarray]] = []
@@ -156,7 +166,22 @@ def one_region_per_tooth(labels: np.ndarray, min_tooth_area: int = 0) -> np.ndar
         neighbours = neighbours[neighbours > 0]
         if neighbours.size:
             cleaned[window][pixels] = np.bincount(neighbours).argmax()
+        elif numbers is not None and lone_tooth_area is not None:
+            if pixels.sum() >= max(lone_tooth_area, min_tooth_area, 1):
+                cleaned[window][pixels] = _likeliest_free_number(numbers, cleaned, window, pixels)
     return cleaned
+
+
+def _likeliest_free_number(numbers: np.ndarray, labels: np.ndarray, window: tuple[slice, slice], pixels: np.ndarray) -> int:
+    """The tooth class no region of ``labels`` has that is likeliest over the pixels (0 when every number is taken)."""
+    taken = np.bincount(labels.ravel(), minlength=numbers.shape[0])[1 : numbers.shape[0]] > 0
+    free = np.flatnonzero(~taken) + 1
+    if free.size == 0:
+        return 0
+    rows, cols = np.nonzero(pixels)
+    where = (rows + window[0].start, cols + window[1].start)
+    means = [class_probability_at(numbers, labels.shape, where, np.full(rows.size, c)).mean() for c in free]
+    return int(free[int(np.argmax(means))])
 
 
 def _padded(
@@ -199,7 +224,8 @@ def postprocess(
         share = contact_share(probabilities)
         labels = redraw_borders(labels, share)
     if numbers is not None:
-        labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size))
+        lone_area = int(LONE_TOOTH_SHARE * min(f for f in typical if f > 0) * labels.size) if typical else None
+        labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size), numbers, lone_area)
     if numbering is not None and contacts and typical:
         labels = join_split_teeth(labels, share, typical)
     # Pixels whose label changed after the vote get the confidence of their new label.
