@@ -224,7 +224,8 @@ def postprocess(
         share = contact_share(probabilities)
         labels = redraw_borders(labels, share)
     if numbers is not None:
-        lone_area = int(LONE_TOOTH_SHARE * min(f for f in typical if f > 0) * labels.size) if typical else None
+        sizes = [f for f in typical or [] if f > 0]
+        lone_area = int(LONE_TOOTH_SHARE * min(sizes) * labels.size) if sizes else None
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size), numbers, lone_area)
     if numbering is not None and contacts and typical:
         labels = join_split_teeth(labels, share, typical)
