@@ -38,7 +38,6 @@ def test_one_region_per_tooth_merges_touching_and_drops_isolated_fragments():
         assert ndimage.label(cleaned == c)[1] == 1
 
 
-
 def test_a_lone_tooth_whose_number_was_taken_keeps_its_pixels_and_takes_the_likeliest_free_number():
     labels = np.zeros((20, 30), np.uint8)
     labels[2:12, 2:8] = 5  # tooth 5, main region
@@ -55,6 +54,7 @@ def test_a_lone_tooth_whose_number_was_taken_keeps_its_pixels_and_takes_the_like
     # Every number taken: dropped.
     full = np.where(labels == 5, 1, np.where(labels == 6, 2, 0)).astype(np.uint8)
     assert not one_region_per_tooth(full, 10, numbers[:3], lone_tooth_area=50)[2:12, 20:26].any()
+
 
 def test_small_blobs_go_and_postprocess_keeps_size():
     labels = np.zeros((10, 10), np.uint8)
