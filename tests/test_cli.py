@@ -83,12 +83,14 @@ def test_predict_folder_with_good_and_bad_images(trained, tmp_path, capsys):
     (inputs / "broken.png").write_bytes(b"not an image")
     (inputs / "empty.jpg").write_bytes(b"")
     png_claiming_size(inputs / "bomb.png", 50_000, 50_000)
+    Image.fromarray(image[:10]).save(inputs / "sliver.png")  # 200 x 10: too thin to hold teeth
     out = tmp_path / "out"
     code = main(["predict", str(inputs), "--model", str(run / "model.safetensors"), "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 1
-    for bad in ("broken.png", "empty.jpg", "bomb.png"):
+    for bad in ("broken.png", "empty.jpg", "bomb.png", "sliver.png"):
         assert sum(bad in line for line in captured.err.splitlines()) == 1
+    assert "sliver.png: image too small to segment: 200 x 10 pixels" in captured.err
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{stem}{suffix}" for stem in ("good", "deep16") for suffix in ("_mask.png", "_overlay.png", ".json")
     )

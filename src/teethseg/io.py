@@ -25,6 +25,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".dcm", ".di
 # A 3300x1500 panoramic has 5 Mpx; 100 Mpx leaves room for any real radiograph and
 # refuses headers that claim tens of thousands of pixels a side (decompression bombs).
 MAX_PIXELS = 100_000_000
+# The smallest side a radiograph to segment may have: networks see 256-512 pixels a side, so a
+# thinner image is stretched many times over and its mask means nothing (the smallest dental
+# sensor images are a few hundred pixels a side).
+MIN_SIDE = 32
 
 
 def is_image_file(path: Path) -> bool:
@@ -152,6 +156,14 @@ def read_frames_with_info(path: str | Path) -> tuple[list[np.ndarray], dict[str,
         except (OSError, EOFError, SyntaxError, ValueError, TypeError, Image.DecompressionBombError) as error:
             raise TeethsegError(path, f"corrupt or truncated frame {number + 1} of {count} ({error})") from None
     return frames, {}
+
+
+def check_segmentable(frame: np.ndarray, path: str | Path) -> None:
+    """Refuse an image too small on a side to be a radiograph, rather than write a meaningless mask."""
+    height, width = frame.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise TeethsegError(path, f"image too small to segment: {width} x {height} pixels, "
+                                  f"under {MIN_SIDE} on a side")
 
 
 def read_frames(path: str | Path) -> list[np.ndarray]:

@@ -27,7 +27,7 @@ from teethseg.api import load_model
 from teethseg.errors import TeethsegError
 from teethseg.device import wants_cuda
 from teethseg.dicom import with_areas_mm2
-from teethseg.io import is_image_file, read_frames_with_info, write_json, write_png
+from teethseg.io import check_segmentable, is_image_file, read_frames_with_info, write_json, write_png
 from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.predict import Result
 from teethseg.report import numbered_overlay, overlay
@@ -123,6 +123,8 @@ def default_batch_size(device: str) -> int:
 def _read(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
     """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
     frames, info = read_frames_with_info(job[0])
+    for frame in frames:
+        check_segmentable(frame, job[0])
     items = []
     for i, frame in enumerate(frames):
         extra: dict[str, Any] = {"dicom": info} if info else {}
