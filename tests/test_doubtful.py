@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from teethseg.config import ModelConfig
-from teethseg.doubtful import CONFIDENT, doubtful, mask_confidence, mean_tooth_confidence
+from teethseg.doubtful import CONFIDENT, doubtful, mask_confidence, mean_tooth_confidence, skewness
 from teethseg.predict import Segmenter
 
 
@@ -137,3 +137,23 @@ def test_a_doubtful_image_is_numbered_once_per_polarity():
     result = model.predict(HALVES)
     assert result.extra == {"close_view": True} and result.mask[:, :16].all()
     assert numbered == [1, 1]  # as given (first look, then the close-up look), and inverted
+
+
+def test_a_radiograph_skewing_bright_keeps_its_upright_look_and_its_negative_is_read_inverted():
+    """The looks of a negative are those of its upright image swapped, so confidence alone cannot
+    choose for both; the image's skew can (teeth are a bright minority)."""
+    image = np.full((16, 32), 0.2, np.float32)
+    image[4:8, 4:12] = 1.0  # the teeth: 32 of 512 pixels, bright
+
+    def surer_of_bigger_masks(batch):  # tooth above the mean; a little surer when that is most of the image
+        bright = batch[:, 0] > 0
+        logit = 0.1 + 0.2 * bright.mean(axis=(1, 2))[:, None, None]
+        tooth = np.where(bright, logit, -8.0).astype(np.float32)
+        return np.stack([np.zeros_like(tooth), tooth], axis=1)
+
+    model = Segmenter(surer_of_bigger_masks, CONFIG, "first")
+    upright, negative = model.predict_batch([image, 1 - image])
+    assert upright.extra == {} and negative.extra == {"inverted": True}
+    for result in (upright, negative):
+        np.testing.assert_array_equal(result.mask, image == 1.0)
+    assert skewness(image) > 0 and skewness(1 - image) == pytest.approx(-skewness(image), abs=1e-5)

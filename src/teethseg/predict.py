@@ -16,7 +16,7 @@ from teethseg.io import read_image
 from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
 from teethseg.preprocess import prepare_input
-from teethseg.doubtful import doubtful, mask_confidence
+from teethseg.doubtful import doubtful, look_score, skewness
 from teethseg.postprocess import class_probability_at, postprocess, tooth_probability
 from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.close_view_teeth import separate_teeth
@@ -231,7 +231,8 @@ class Segmenter:
         if not doubts:
             return images, looks
         images, looks = list(images), list(looks)
-        best = {i: (mask_confidence(looks[i][2]), images[i], looks[i], {}) for i in doubts}
+        skew = {i: skewness(images[i]) for i in doubts}  # an inverted view's is the negative
+        best = {i: (look_score(looks[i][2], skew[i]), images[i], looks[i], {}) for i in doubts}
         close_up = self.close_up
         others = [(True, None)] + ([(False, close_up), (True, close_up)] if close_up else [])
         views = {False: [images[i] for i in doubts], True: [1 - images[i] for i in doubts]}
@@ -241,7 +242,7 @@ class Segmenter:
             if inverted not in by_polarity:
                 by_polarity[inverted] = self._numbering_scores(seen)
             for i, image, look in zip(doubts, seen, self._look(seen, network, by_polarity[inverted])):
-                score = mask_confidence(look[2])
+                score = look_score(look[2], -skew[i] if inverted else skew[i])
                 if score > best[i][0]:
                     notes = {"inverted": True} if inverted else {}
                     if network is not None:
