@@ -26,6 +26,13 @@ def test_prediction_has_the_input_size(segmenter, shape):
     assert result.confidence.shape == shape[:2]
 
 
+def test_a_file_too_small_to_hold_teeth_is_refused(segmenter, tmp_path):
+    Image.fromarray(np.zeros((10, 3000), np.uint8)).save(tmp_path / "strip.png")
+    with pytest.raises(TeethsegError, match="image too small to segment: 3000 x 10 pixels") as error:
+        segmenter.predict(tmp_path / "strip.png")
+    assert "strip.png" in str(error.value)
+
+
 def test_outputs_follow_the_contract(segmenter, tmp_path):
     Image.fromarray(np.random.default_rng(1).integers(0, 65535, (70, 130), dtype=np.uint16)).save(tmp_path / "x.png")
     result = segmenter.predict(tmp_path / "x.png")

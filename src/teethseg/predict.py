@@ -12,7 +12,7 @@ import numpy as np
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
-from teethseg.io import read_image
+from teethseg.io import check_segmentable, read_image
 from teethseg.mirror import mirror_average
 from teethseg.export import open_backend
 from teethseg.preprocess import prepare_input
@@ -147,11 +147,12 @@ class Segmenter:
         return softmax(self.backend(batch))
 
     def predict(self, image: str | Path | np.ndarray) -> Result:
-        """Segment one radiograph given as a path or a grey/RGB array."""
+        """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more)."""
         source = None
         if isinstance(image, (str, Path)):
             source = str(image)
             image = read_image(image)
+            check_segmentable(image, source)
         return self.predict_batch([image], [source])[0]
 
     def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
