@@ -28,7 +28,8 @@ pixels (enamel, fillings, crowns) are far brighter than the tissue around them, 
 values skew bright; a negative skews dark. So each look also scores ``POLARITY_WEIGHT`` times the
 skewness of the view it saw (``look_score``). On val's close-view crops this keeps 6 of the 8
 upright crops that confidence alone reads as negatives upright, and reads those six crops'
-negatives inverted; every panoramic negative stays inverted (model card, "Close views: which look is kept").
+negatives inverted; every panoramic negative stays inverted (model card, "Close views: upright
+or negative").
 """
 
 from __future__ import annotations
