@@ -19,6 +19,7 @@ from teethseg.preprocess import prepare_input
 from teethseg.doubtful import doubtful, look_score, skewness
 from teethseg.postprocess import class_probability_at, postprocess, tooth_probability
 from teethseg.reframe import cut, paste, second_look_window, tooth_scale
+from teethseg.bright_frame import bright_frame_window
 from teethseg.close_view_teeth import separate_teeth
 from teethseg.split_teeth import contact_share
 from teethseg.teeth import missing_teeth, tooth_records
@@ -158,7 +159,8 @@ class Segmenter:
     def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
         """Segment several radiographs (any sizes) with one network call per model.
 
-        Radiographs stored as negatives are seen inverted and close views by the close-up network
+        A uniform bright frame is cut off first (``teethseg.bright_frame``). Radiographs stored as
+        negatives are seen inverted and close views by the close-up network
         (``teethseg.doubtful``), and those whose teeth look far smaller or bigger than typical are
         seen a second time, framed as in training (``teethseg.reframe``); their JSON says so.
         Overlays show the image as given.
@@ -166,13 +168,19 @@ class Segmenter:
         images = [_as_grey(image) for image in images]
         sources = sources or [None] * len(images)
         extras: list[dict[str, Any]] = [{} for _ in images]
-        numbers = self._numbering_scores(images)
-        seen, looks = self._reconsider_doubtful(images, self._look(images, numbering=numbers), extras, numbers)
+        frames = [bright_frame_window(image) for image in images]
+        inner = [image if frame is None else cut(image, frame) for image, frame in zip(images, frames)]
+        numbers = self._numbering_scores(inner)
+        seen, looks = self._reconsider_doubtful(inner, self._look(inner, numbering=numbers), extras, numbers)
         looks = self._look_again(seen, looks, extras)
         results = []
-        for image, source, (labels, confidence, scores), extra in zip(images, sources, looks, extras):
+        for image, frame, source, (labels, confidence, scores), extra in zip(images, frames, sources, looks, extras):
             if extra.get("close_view") and "second_look" not in extra:  # (a second look separated its own)
                 labels, confidence = self._whole_teeth(labels, confidence, scores)
+            if frame is not None:  # the bright frame is background
+                labels = paste(labels, frame, image.shape, np.zeros(image.shape, labels.dtype))
+                confidence = paste(confidence, frame, image.shape, np.ones(image.shape, np.float32))
+                extra["bright_frame_cut"] = {"window_yxhw": list(frame)}
             teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
             results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source, extra))
         return results
