@@ -140,6 +140,19 @@ def test_a_wider_view_is_seen_again_at_the_training_framing(segmenter, monkeypat
     assert compute_binary_scores(again.mask, wider_truth)["dice"] > compute_binary_scores(first.mask, wider_truth)["dice"]
 
 
+def test_a_white_frame_is_cut_off_and_the_second_look_window_is_in_the_radiographs_pixels(segmenter):
+    wider = wider_view(teethseg.io.read_image(sample_paths()[0]))
+    height, width = wider.shape
+    framed = np.ones((height + 40, width + 60), np.float32)  # an unexposed margin, white
+    framed[25 : 25 + height, 35 : 35 + width] = wider
+    plain, boxed = segmenter.predict(wider), segmenter.predict(framed)
+    assert boxed.extra["bright_frame_cut"] == {"window_yxhw": [25, 35, height, width]}
+    np.testing.assert_array_equal(boxed.labels[25 : 25 + height, 35 : 35 + width], plain.labels)
+    assert boxed.labels.sum() == plain.labels.sum()  # nothing in the frame
+    top, left, *size = plain.extra["second_look"]["window_yxhw"]
+    assert boxed.extra["second_look"]["window_yxhw"] == [top + 25, left + 35, *size]
+
+
 def test_predict_says_when_it_looked_again(tmp_path, capsys):
     import cv2
 

@@ -181,6 +181,9 @@ class Segmenter:
                 labels = paste(labels, frame, image.shape, np.zeros(image.shape, labels.dtype))
                 confidence = paste(confidence, frame, image.shape, np.ones(image.shape, np.float32))
                 extra["bright_frame_cut"] = {"window_yxhw": list(frame)}
+                if "second_look" in extra:  # its window in the radiograph's own pixels
+                    window = extra["second_look"]["window_yxhw"]
+                    extra["second_look"]["window_yxhw"] = [window[0] + frame[0], window[1] + frame[1], *window[2:]]
             teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
             results.append(Result(image, labels, confidence, teeth, self.class_names, self.name, source, extra))
         return results
