@@ -4,8 +4,9 @@ margin), cut off before segmenting; its pixels are background.
 Each radiograph is standardised by its own mean and spread, so a wide white margin makes the
 teeth look darker than any training image showed them. Close views framed in white (30 % more
 width and height) lost 0.08-0.24 binary Dice and panoramics 0.023, where a black frame did no
-harm (model card, "Close views in a frame"). Black frames are left alone: panoramics from many machines have black
-uncovered borders, and the networks handle them (``benchmarks/fullsize_check.py``).
+harm (model card, "Close views in a frame"). Black frames are left alone: panoramics from many
+machines have black uncovered borders, and the networks handle them
+(``benchmarks/fullsize_check.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 from teethseg.io import MIN_SIDE
 from teethseg.reframe import Window
 
-NEAR_WHITE = 4 / 255  # how far under the brightest value a frame pixel may be, as a share of the grey range (JPEG ringing)
+# How far under the brightest value a frame pixel may be, as a share of the grey range (JPEG ringing).
+NEAR_WHITE = 4 / 255
 FRAME_SHARE = 0.98  # the share of a row or column that must be near white for it to be frame
 
 
