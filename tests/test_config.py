@@ -34,6 +34,7 @@ def test_committed_recipes_load(path):
         ("scale: [1.2, 0.8]\n", "smallest, largest"),
         ("scale: [0, 1]\n", "both above 0"),
         ("remove_teeth: 0.5\n", "needs a numbered model"),
+        ("model: {num_classes: 33}\nclose_gaps: 0.5\n", "close_gaps needs remove_teeth"),
         ("close_up: 1.5\n", "close_up must be a share"),
         ("close_up_area: [0.4, 0.06]\n", "close_up_area must be"),
         ("close_up_area: [0, 0.4]\n", "close_up_area must be"),

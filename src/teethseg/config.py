@@ -62,6 +62,9 @@ class TrainConfig:
     # Numbered models: the share of training samples that lose one or two teeth (filled from the
     # tissue around them), so that the network learns to count across gaps (teethseg.data.missing_teeth).
     remove_teeth: float = 0.0
+    # Of those, the share whose teeth behind a removed one drift toward its gap, as after an
+    # extraction (teethseg.data.missing_teeth.close_gap): numbers then skip where no gap shows.
+    close_gaps: float = 0.0
     # The share of training samples shown as a close view (a random window stretched to the input
     # size, teethseg.data.transforms), so that periapical and bitewing views are segmented too.
     close_up: float = 0.0
@@ -99,11 +102,13 @@ def config_from_dict(values: dict[str, Any], source: str = "config") -> TrainCon
         raise TeethsegError(source, "scale must be [smallest, largest] zoom, both above 0")
     if len(config.close_up_area) != 2 or not 0 < config.close_up_area[0] <= config.close_up_area[1] <= 1:
         raise TeethsegError(source, "close_up_area must be [smallest, largest] share of the image's area, above 0 and at most 1")
-    for share in ("remove_teeth", "close_up"):
+    for share in ("remove_teeth", "close_gaps", "close_up"):
         if not 0 <= getattr(config, share) <= 1:
             raise TeethsegError(source, f"{share} must be a share of the training samples, from 0 to 1")
     if config.remove_teeth and not config.model.numbered:
         raise TeethsegError(source, "remove_teeth needs a numbered model (model.num_classes above 2, no contact_width)")
+    if config.close_gaps and not config.remove_teeth:
+        raise TeethsegError(source, "close_gaps needs remove_teeth: only a removed tooth leaves a gap to close")
     if len(config.model.strides) != len(config.model.channels) - 1:
         raise TeethsegError(source, "model.strides needs one entry fewer than model.channels")
     return config

@@ -157,8 +157,8 @@ def train(
     train_set = SegmentationDataset(
         train_images, train_masks, config.model, augment=config.augment, hflip=config.hflip,
         crop_size=config.crop_size, samples_per_image=config.samples_per_image, seed=config.seed,
-        scale=tuple(config.scale), remove_teeth=config.remove_teeth, close_up=config.close_up,
-        close_up_area=tuple(config.close_up_area),
+        scale=tuple(config.scale), remove_teeth=config.remove_teeth, close_gaps=config.close_gaps,
+        close_up=config.close_up, close_up_area=tuple(config.close_up_area),
     )
     val_set = SegmentationDataset(val_images, val_masks, config.model)
     batch_size = min(config.batch_size, len(train_set))

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from teethseg.config import ModelConfig
 from teethseg.data.layouts import DatasetIndex, Problem, Sample
-from teethseg.data.missing_teeth import remove_teeth
+from teethseg.data.missing_teeth import close_gap, fdi_positions, remove_teeth
 from teethseg.data.transforms import CLOSE_UP_AREA, horizontal_flip, train_augmentation
 from teethseg.mirror import fdi_flip_table
 from teethseg.errors import TeethsegError
@@ -82,6 +82,7 @@ class SegmentationDataset(Dataset):
         seed: int = 0,
         scale: tuple[float, float] = (0.8, 1.2),
         remove_teeth: float = 0.0,
+        close_gaps: float = 0.0,
         close_up: float = 0.0,
         close_up_area: tuple[float, float] = CLOSE_UP_AREA,
     ) -> None:
@@ -91,6 +92,8 @@ class SegmentationDataset(Dataset):
         self.augmentation = train_augmentation(scale, close_up, model.input_size, close_up_area) if augment else None
         self.hflip = hflip
         self.remove_teeth = remove_teeth if augment else 0.0
+        self.close_gaps = close_gaps if augment else 0.0
+        self.fdi = fdi_positions(model.class_names or [])
         self.flip_table = fdi_flip_table(model.class_names, model.num_classes)
         self.crop_size = crop_size
         self.samples_per_image = samples_per_image
@@ -109,7 +112,10 @@ class SegmentationDataset(Dataset):
         mask = self.masks[item % len(self.images)]
         rng = np.random.default_rng([self.seed, self.epoch, item])
         if self.remove_teeth and rng.random() < self.remove_teeth:
+            whole = mask
             image, mask = remove_teeth(image, mask, rng)
+            if self.close_gaps and rng.random() < self.close_gaps:
+                image, mask = close_gap(image, mask, whole, self.fdi, rng)
         if self.augmentation is not None:
             self.augmentation.set_random_seed(int(rng.integers(2**31)))
             out = self.augmentation(image=image, mask=mask)

@@ -3,7 +3,8 @@
 On val, most wrong tooth numbers are runs shifted by one next to a missing tooth: the network
 counts teeth as if none were missing. Training images where a tooth was taken out (its pixels
 filled from the bone and soft tissue around it, its label set to background) show it gaps where
-the labels are known to skip a number.
+the labels are known to skip a number. After an extraction the teeth behind the gap often
+drift toward it, so the gap nearly closes and only the numbers tell; ``close_gap`` shows that too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import numpy as np
 MIN_TEETH = 8
 # The fill's noise, as a share of the texture (standard deviation) of the non-tooth pixels around.
 NOISE_SHARE = 0.25
+# How far the teeth behind a gap move toward it, as a share of the removed tooth's width.
+DRIFT_SHARE = (0.4, 0.9)
+# Over how many pixels (at the input size) a jaw's drift fades out across the line between the jaws.
+JAW_SOFTNESS = 3.0
 
 
 def remove_teeth(
@@ -47,3 +52,62 @@ def remove_teeth(
     alpha = np.maximum(cv2.GaussianBlur(gone.astype(np.float32), (0, 0), 1.0), gone)
     filled = image * (1 - alpha) + (fill + noise) * alpha
     return filled.clip(0, 1).astype(image.dtype), np.where(gone, 0, labels).astype(labels.dtype)
+
+
+def fdi_positions(class_names: list[str]) -> dict[int, tuple[int, int]]:
+    """Class index -> (quadrant 1-4, tooth 1-8) for the permanent FDI teeth among ``class_names``."""
+    return {i: (int(name[0]), int(name[1])) for i, name in enumerate(class_names)
+            if len(name) == 2 and name.isdigit() and name[0] in "1234" and name[1] in "12345678"}
+
+
+def close_gap(
+    image: np.ndarray, labels: np.ndarray, before: np.ndarray, fdi: dict[int, tuple[int, int]], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move the teeth behind one removed tooth (``before`` minus ``labels``) toward its gap.
+
+    Only that tooth's jaw moves: columns between the gap and the last tooth behind it shift by
+    40-90 % of the removed tooth's width; the gap is squeezed, and the space behind the last tooth
+    is stretched (the ramus stays). Labels keep their true numbers.
+    """
+    options = []
+    for c in np.unique(before):
+        if c not in fdi or (labels == c).any():
+            continue
+        quadrant, number = fdi[c]
+        behind = [k for k, (q, n) in fdi.items() if q == quadrant and n > number and (labels == k).any()]
+        if behind:
+            options.append((int(c), quadrant, behind))
+    if not options:
+        return image, labels
+    gone, quadrant, behind = options[int(rng.integers(len(options)))]
+    # The patient's right (quadrants 1 and 4) is the image's left: work on the mirror image there.
+    flip = quadrant in (1, 4)
+    if flip:
+        image, labels, before = image[:, ::-1], labels[:, ::-1], before[:, ::-1]
+    height, width = labels.shape
+    cols = np.flatnonzero((before == gone).any(0))
+    start, stop = float(cols[0]), float(cols[-1] + 1)
+    end = float(np.flatnonzero(np.isin(labels, behind).any(0))[-1] + 1)
+    shift = float(rng.uniform(*DRIFT_SHARE)) * (stop - start)
+    # Output column x shows input column x + s(x): 0 before the gap, then s rises to the shift
+    # across the gap, holds it over the teeth behind, and falls back to 0 past the last of them.
+    xs = np.arange(width, dtype=np.float32)
+    knots = [start, stop - shift, end - shift, min(width - 1.0, end + stop - start)]
+    profile = np.interp(xs, knots, [0.0, shift, shift, 0.0], left=0.0, right=0.0).astype(np.float32)
+    # The line between the jaws, over the columns that move.
+    upper = np.array([fdi.get(k, (0, 0))[0] in (1, 2) for k in range(max(int(labels.max()), 32) + 1)])
+    lower = np.array([fdi.get(k, (0, 0))[0] in (3, 4) for k in range(max(int(labels.max()), 32) + 1)])
+    span = slice(int(max(0.0, start - (stop - start))), int(end))
+    upper_rows = np.flatnonzero(upper[labels[:, span]].any(1))
+    lower_rows = np.flatnonzero(lower[labels[:, span]].any(1))
+    between = (upper_rows[-1] + lower_rows[0]) / 2 if len(upper_rows) and len(lower_rows) else height / 2
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    side = (between - rows) if quadrant in (1, 2) else (rows - between)
+    weight = 1 / (1 + np.exp(-side / JAW_SOFTNESS))
+    map_x = (xs[None, :] + profile[None, :] * weight).astype(np.float32)
+    map_y = np.repeat(rows, width, 1).astype(np.float32)
+    image = cv2.remap(np.ascontiguousarray(image), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    labels = cv2.remap(np.ascontiguousarray(labels), map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    if flip:
+        image, labels = image[:, ::-1], labels[:, ::-1]
+    return np.ascontiguousarray(image), np.ascontiguousarray(labels)
