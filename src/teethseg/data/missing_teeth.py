@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from teethseg.data.classes import FDI_TEETH
+
 # Fewer teeth than this: leave the image alone (a partial view, or a nearly toothless patient).
 MIN_TEETH = 8
 # The fill's noise, as a share of the texture (standard deviation) of the non-tooth pixels around.
@@ -56,8 +58,7 @@ def remove_teeth(
 
 def fdi_positions(class_names: list[str]) -> dict[int, tuple[int, int]]:
     """Class index -> (quadrant 1-4, tooth 1-8) for the permanent FDI teeth among ``class_names``."""
-    return {i: (int(name[0]), int(name[1])) for i, name in enumerate(class_names)
-            if len(name) == 2 and name.isdigit() and name[0] in "1234" and name[1] in "12345678"}
+    return {i: (int(name[0]), int(name[1])) for i, name in enumerate(class_names) if name in FDI_TEETH}
 
 
 def close_gap(
@@ -69,14 +70,15 @@ def close_gap(
     40-90 % of the removed tooth's width; the gap is squeezed, and the space behind the last tooth
     is stretched (the ramus stays). Labels keep their true numbers.
     """
+    present = set(np.unique(labels).tolist())
     options = []
-    for c in np.unique(before):
-        if c not in fdi or (labels == c).any():
+    for c in np.unique(before).tolist():
+        if c not in fdi or c in present:
             continue
         quadrant, number = fdi[c]
-        behind = [k for k, (q, n) in fdi.items() if q == quadrant and n > number and (labels == k).any()]
+        behind = [k for k, (q, n) in fdi.items() if q == quadrant and n > number and k in present]
         if behind:
-            options.append((int(c), quadrant, behind))
+            options.append((c, quadrant, behind))
     if not options:
         return image, labels
     gone, quadrant, behind = options[int(rng.integers(len(options)))]
@@ -95,11 +97,9 @@ def close_gap(
     knots = [start, stop - shift, end - shift, min(width - 1.0, end + stop - start)]
     profile = np.interp(xs, knots, [0.0, shift, shift, 0.0], left=0.0, right=0.0).astype(np.float32)
     # The line between the jaws, over the columns that move.
-    upper = np.array([fdi.get(k, (0, 0))[0] in (1, 2) for k in range(max(int(labels.max()), 32) + 1)])
-    lower = np.array([fdi.get(k, (0, 0))[0] in (3, 4) for k in range(max(int(labels.max()), 32) + 1)])
-    span = slice(int(max(0.0, start - (stop - start))), int(end))
-    upper_rows = np.flatnonzero(upper[labels[:, span]].any(1))
-    lower_rows = np.flatnonzero(lower[labels[:, span]].any(1))
+    span = labels[:, int(max(0.0, start - (stop - start))) : int(end)]
+    upper_rows = np.flatnonzero(np.isin(span, [k for k, (q, _) in fdi.items() if q in (1, 2)]).any(1))
+    lower_rows = np.flatnonzero(np.isin(span, [k for k, (q, _) in fdi.items() if q in (3, 4)]).any(1))
     between = (upper_rows[-1] + lower_rows[0]) / 2 if len(upper_rows) and len(lower_rows) else height / 2
     rows = np.arange(height, dtype=np.float32)[:, None]
     side = (between - rows) if quadrant in (1, 2) else (rows - between)
