@@ -66,7 +66,19 @@ def test_per_class_dice_and_tooth_metrics():
     assert summary["per_tooth_dice"] == {"11": 1.0, "13": pytest.approx(2 / 3), "16": 1.0, "21": 0.0}
     assert summary["group_dice"] == {"incisors": 0.5, "canines": pytest.approx(2 / 3), "molars": 1.0}
     assert summary["tooth_count_accuracy"] == 0.0  # 4 predicted, 3 true
+    assert summary["missing_teeth"]["truly_missing"] == 1 and summary["missing_teeth"]["recall"] == 0.0  # 21 invented
     assert tooth_group("48") == "molars" and tooth_group("34") == "premolars" and tooth_group("tooth") is None
+
+
+def test_missing_teeth_are_scored_as_calls_over_all_images():
+    from teethseg.metrics import ToothMetrics
+
+    metrics = ToothMetrics(["background", "11", "12", "13", "14"])
+    truth = np.array([[1, 2, 0, 0]])  # 13 and 14 missing
+    metrics.update(np.array([[1, 2, 0, 0]]), truth)  # both called: list right
+    metrics.update(np.array([[1, 1, 3, 0]]), truth)  # 14 called (right), 12 called (false alarm), 13 not called
+    missing = metrics.summary()["missing_teeth"]
+    assert missing == {"truly_missing": 4, "called_missing": 4, "precision": 0.75, "recall": 0.75, "images_exact": 0.5}
 
 
 def test_whole_teeth_counts_teeth_found_whole_whatever_their_number():

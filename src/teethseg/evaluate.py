@@ -101,6 +101,10 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         print(f"numbered teeth: mean per-tooth Dice {numbering['mean_tooth_dice']:.4f}, "
               f"tooth count exact on {100 * numbering['tooth_count_accuracy']:.1f}% of images")
         print("  " + ", ".join(f"{group} {value:.4f}" for group, value in numbering["group_dice"].items()))
+        missing = numbering["missing_teeth"]
+        print(f"missing teeth: {missing['called_missing']} called, {missing['truly_missing']} truly missing; "
+              f"precision {missing['precision']:.3f}, recall {missing['recall']:.3f}, "
+              f"whole list right on {100 * missing['images_exact']:.1f}% of images")
         per_tooth = numbering["per_tooth_dice"]
         for quadrant in "1234":
             print("  " + "  ".join(f"{n} {per_tooth[n]:.3f}" for n in sorted(per_tooth) if n.startswith(quadrant)))

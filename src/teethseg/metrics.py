@@ -97,11 +97,48 @@ def per_class_dice(prediction: np.ndarray, truth: np.ndarray, num_classes: int) 
     return {c: 2 * both[c] / (p_count[c] + t_count[c]) for c in range(1, num_classes) if p_count[c] + t_count[c]}
 
 
+def _absent(labels: np.ndarray, num_classes: int) -> set[int]:
+    """Tooth classes 1..K-1 with no pixel in a label map."""
+    counts = np.bincount(labels.ravel(), minlength=num_classes)[1:num_classes]
+    return {int(c) + 1 for c in np.flatnonzero(counts == 0)}
+
+
+@dataclass
+class MissingCalls:
+    """Missing-tooth calls summed over images: right ones, false alarms (a present tooth called
+    missing), missed ones (a missing tooth not called), and images whose whole list was right."""
+
+    right: int = 0
+    false_alarms: int = 0
+    missed: int = 0
+    images: int = 0
+    images_exact: int = 0
+
+    def update(self, called: set[int], truly_missing: set[int]) -> None:
+        self.right += len(called & truly_missing)
+        self.false_alarms += len(called - truly_missing)
+        self.missed += len(truly_missing - called)
+        self.images += 1
+        self.images_exact += called == truly_missing
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "truly_missing": self.right + self.missed,
+            "called_missing": self.right + self.false_alarms,
+            "precision": _ratio(self.right, self.right + self.false_alarms),
+            "recall": _ratio(self.right, self.right + self.missed),
+            "images_exact": _ratio(self.images_exact, self.images),
+        }
+
+
 class ToothMetrics:
-    """Per-tooth Dice for numbered models: per class, per group, mean, and tooth-count accuracy.
+    """Per-tooth Dice for numbered models: per class, per group, mean, tooth-count accuracy, and
+    how well the numbers the model did not find match the truly missing teeth.
 
     A class's Dice is averaged over the images where it is in the truth or the prediction,
     so a missing tooth that the model does not invent is not counted, and an invented one scores 0.
+    Missing teeth are what a dentist reads off the output, so they are scored as calls: a number
+    absent from the prediction is a right call when it is absent from the truth too.
     """
 
     def __init__(self, class_names: list[str]) -> None:
@@ -110,6 +147,7 @@ class ToothMetrics:
         self.scores: dict[int, list[float]] = {c: [] for c in range(1, self.num_classes)}
         self.image_means: list[float] = []
         self.count_exact: list[bool] = []
+        self.missing = MissingCalls()
 
     def update(self, prediction: np.ndarray, truth: np.ndarray, predicted_count: int | None = None) -> dict[int, float]:
         dice = per_class_dice(prediction, truth, self.num_classes)
@@ -121,6 +159,7 @@ class ToothMetrics:
         if predicted_count is None:
             predicted_count = int(np.count_nonzero(np.bincount(prediction.ravel(), minlength=self.num_classes)[1:]))
         self.count_exact.append(predicted_count == true_count)
+        self.missing.update(_absent(prediction, self.num_classes), _absent(truth, self.num_classes))
         return dice
 
     def summary(self) -> dict[str, object]:
@@ -135,6 +174,7 @@ class ToothMetrics:
             "mean_tooth_dice_per_image": float(np.mean(self.image_means)) if self.image_means else 0.0,
             "group_dice": {g: float(np.mean(v)) for g, v in groups.items()},
             "tooth_count_accuracy": float(np.mean(self.count_exact)) if self.count_exact else 0.0,
+            "missing_teeth": self.missing.summary(),
             "per_tooth_dice": per_class,
         }
 
