@@ -159,7 +159,8 @@ def main() -> None:
                    segmenter.class_names)
     print(f"model {segmenter.name}, {len(ids)} val images")
     print(f"{'condition':32} {'mean Dice':>10} {'worst':>8}"
-          + (f" {'per-tooth Dice':>15} {'exact count':>12} {'whole: of true':>15} {'of found':>9}" if teeth else ""))
+          + (f" {'per-tooth Dice':>15} {'exact count':>12} {'whole: of true':>15} {'of found':>9}"
+             f" {'missing list right':>19}" if teeth else ""))
     for name, values in scores.items():
         numbered = ""
         if name in teeth:
@@ -167,6 +168,9 @@ def main() -> None:
             matched, true, found = whole[name]
             numbered = (f" {summary['mean_tooth_dice']:15.4f} {100 * summary['tooth_count_accuracy']:11.1f}%"
                         f" {100 * matched / max(true, 1):14.1f}% {100 * matched / max(found, 1):8.1f}%")
+            # A close view lists no missing teeth: the teeth out of view are not missing.
+            missing = summary["missing_teeth"]["images_exact"]
+            numbered += f" {'-':>19}" if "crop" in name else f" {100 * missing:18.1f}%"
         print(f"{name:32} {np.mean(values):10.4f} {np.min(values):8.4f}" + numbered)
 
 
