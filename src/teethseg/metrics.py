@@ -97,10 +97,10 @@ def per_class_dice(prediction: np.ndarray, truth: np.ndarray, num_classes: int) 
     return {c: 2 * both[c] / (p_count[c] + t_count[c]) for c in range(1, num_classes) if p_count[c] + t_count[c]}
 
 
-def _absent(labels: np.ndarray, num_classes: int) -> set[int]:
-    """Tooth classes 1..K-1 with no pixel in a label map."""
+def _present(labels: np.ndarray, num_classes: int) -> set[int]:
+    """Tooth classes 1..K-1 with at least one pixel in a label map."""
     counts = np.bincount(labels.ravel(), minlength=num_classes)[1:num_classes]
-    return {int(c) + 1 for c in np.flatnonzero(counts == 0)}
+    return {int(c) + 1 for c in np.flatnonzero(counts)}
 
 
 @dataclass
@@ -155,11 +155,12 @@ class ToothMetrics:
             self.scores[c].append(value)
         if dice:
             self.image_means.append(float(np.mean(list(dice.values()))))
-        true_count = int(np.count_nonzero(np.bincount(truth.ravel(), minlength=self.num_classes)[1:]))
+        true_teeth, found_teeth = _present(truth, self.num_classes), _present(prediction, self.num_classes)
         if predicted_count is None:
-            predicted_count = int(np.count_nonzero(np.bincount(prediction.ravel(), minlength=self.num_classes)[1:]))
-        self.count_exact.append(predicted_count == true_count)
-        self.missing.update(_absent(prediction, self.num_classes), _absent(truth, self.num_classes))
+            predicted_count = len(found_teeth)
+        self.count_exact.append(predicted_count == len(true_teeth))
+        every_tooth = set(range(1, self.num_classes))
+        self.missing.update(every_tooth - found_teeth, every_tooth - true_teeth)
         return dice
 
     def summary(self) -> dict[str, object]:
