@@ -81,6 +81,21 @@ def test_missing_teeth_are_scored_as_calls_over_all_images():
     assert missing == {"truly_missing": 4, "called_missing": 4, "precision": 0.75, "recall": 0.75, "images_exact": 0.5}
 
 
+def test_numbers_to_check_are_scored_against_the_wrong_numbers():
+    from teethseg.metrics import ToothMetrics
+
+    metrics = ToothMetrics(["background", "11", "12", "13", "14"])
+    truth = np.array([[1, 1, 2, 2, 3, 3, 0, 0]])  # 14 missing
+    # 11 right (flagged), 12 named 13 and 13 named 14 (a shifted run; 13 flagged), 12 called missing
+    metrics.update(np.array([[1, 1, 3, 3, 4, 4, 0, 0]]), truth, flagged={1, 3})
+    metrics.update(truth, truth, flagged=set())  # all right, none flagged: the list is right
+    metrics.update(np.array([[1, 1, 2, 2, 0, 0, 0, 4]]), truth, flagged=set())  # 14 over no true tooth: left out
+    checks = metrics.summary()["numbers_to_check"]
+    assert checks == {"teeth": 8, "wrong": 2, "flagged": 2, "flagged_wrong": 1, "wrong_caught": 0.5,
+                      "wrong_among_flagged": 0.5, "wrong_among_rest": pytest.approx(1 / 6), "images_clear": 2,
+                      "list_right_when_clear": 0.5}
+
+
 def test_whole_teeth_counts_teeth_found_whole_whatever_their_number():
     from teethseg.metrics import whole_teeth
 

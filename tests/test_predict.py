@@ -91,3 +91,28 @@ def test_numbered_model_writes_teeth_map_and_fdi_records(tmp_path):
     assert [t["fdi"] for t in record["teeth"]] == [11, 21] and record["teeth_count"] == 2
     assert record["teeth"][0]["confidence"] > 0.9
     assert len(record["missing_fdi"]) == 30 and 11 not in record["missing_fdi"] and 48 in record["missing_fdi"]
+    assert record["numbers_to_check"] == []
+
+
+def test_a_tooth_named_with_low_confidence_is_flagged_for_a_check(tmp_path):
+    from teethseg.outputs import _numbers_note
+    from teethseg.report import numbered_overlay
+
+    names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
+    config = ModelConfig(input_size=[32, 48], num_classes=33, class_names=names)
+
+    def backend(batch):  # tooth 11 sure; tooth 21 more likely than 22, but at P about 0.5
+        logits = np.zeros((batch.shape[0], 33, 32, 48), np.float32)
+        logits[:, 0] = 5
+        logits[:, 1, 8:24, 4:20] = 10
+        logits[:, 9, 8:24, 28:44] = 6
+        logits[:, 10, 8:24, 28:44] = 5.5
+        return logits
+
+    result = Segmenter(backend, config, "fake").predict(np.zeros((64, 96), np.uint8))
+    assert [t["fdi"] for t in result.teeth] == [11, 21] and result.teeth[1]["confidence"] < 0.7
+    assert result.summary()["numbers_to_check"] == [21]
+    assert _numbers_note(result) == ", numbers to check: 21"
+    sure = [dict(t, confidence=0.95) for t in result.teeth]  # the same teeth, every number sure
+    assert not np.array_equal(numbered_overlay(result.image, result.labels, result.teeth),
+                              numbered_overlay(result.image, result.labels, sure))  # '21?' against '21'

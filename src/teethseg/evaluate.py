@@ -16,6 +16,7 @@ from teethseg.io import atomic_path, write_json
 from teethseg.metrics import METRIC_NAMES, BinaryMetrics, ToothMetrics
 from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.report import comparison_grid
+from teethseg.teeth import CHECK_NUMBER_BELOW
 
 
 def select_samples(samples: list[Sample], split: str) -> list[Sample]:
@@ -55,7 +56,8 @@ def evaluate(
         truth = labels > 0
         scores = metrics.update(result.mask, truth, sample.key)
         if teeth is not None:
-            teeth.update(result.labels, to_model_class[labels], len(result.teeth))
+            flagged = {segmenter.class_names.index(str(fdi)) for fdi in result.summary().get("numbers_to_check", [])}
+            teeth.update(result.labels, to_model_class[labels], len(result.teeth), flagged)
         if len(grid) < grid_images:
             shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)
             grid.append((sample.key, result.image, *shown, scores["dice"]))
@@ -105,6 +107,11 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         print(f"missing teeth: {missing['called_missing']} called, {missing['truly_missing']} truly missing; "
               f"precision {missing['precision']:.3f}, recall {missing['recall']:.3f}, "
               f"whole list right on {100 * missing['images_exact']:.1f}% of images")
+        checks = numbering["numbers_to_check"]
+        print(f"numbers to check (confidence under {CHECK_NUMBER_BELOW}): {checks['flagged']} of {checks['teeth']} teeth, "
+              f"{checks['flagged_wrong']} of them wrong; {checks['wrong'] - checks['flagged_wrong']} wrong among the rest; "
+              f"images with none: {checks['images_clear']}, missing list right on "
+              f"{100 * checks['list_right_when_clear']:.1f}% of them")
         per_tooth = numbering["per_tooth_dice"]
         for quadrant in "1234":
             print("  " + "  ".join(f"{n} {per_tooth[n]:.3f}" for n in sorted(per_tooth) if n.startswith(quadrant)))

@@ -131,6 +131,53 @@ class MissingCalls:
         }
 
 
+@dataclass
+class NumberChecks:
+    """How well the numbers flagged for a check (low confidence) pick out the wrong numbers.
+
+    A found tooth's number is wrong when most of the true tooth pixels under it belong to another
+    tooth (regions over no true tooth are left out). Images without a flagged number are counted
+    with whether their missing-teeth list was right, as that is what the flag is to vouch for.
+    """
+
+    teeth: int = 0
+    wrong: int = 0
+    flagged: int = 0
+    flagged_wrong: int = 0
+    images_clear: int = 0
+    images_clear_list_right: int = 0
+
+    def update(self, prediction: np.ndarray, truth: np.ndarray, num_classes: int, flagged: set[int], list_right: bool) -> None:
+        p = np.asarray(prediction).ravel().astype(np.int64)
+        t = np.asarray(truth).ravel().astype(np.int64)
+        overlap = np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+        for c in range(1, num_classes):
+            under = overlap[1:, c]  # true tooth pixels under found tooth c
+            if not under.any():
+                continue
+            wrong = int(np.argmax(under)) + 1 != c
+            self.teeth += 1
+            self.wrong += wrong
+            self.flagged += c in flagged
+            self.flagged_wrong += wrong and c in flagged
+        if not flagged:
+            self.images_clear += 1
+            self.images_clear_list_right += list_right
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "teeth": self.teeth,
+            "wrong": self.wrong,
+            "flagged": self.flagged,
+            "flagged_wrong": self.flagged_wrong,
+            "wrong_caught": _ratio(self.flagged_wrong, self.wrong),
+            "wrong_among_flagged": _ratio(self.flagged_wrong, self.flagged),
+            "wrong_among_rest": _ratio(self.wrong - self.flagged_wrong, self.teeth - self.flagged),
+            "images_clear": self.images_clear,
+            "list_right_when_clear": _ratio(self.images_clear_list_right, self.images_clear),
+        }
+
+
 class ToothMetrics:
     """Per-tooth Dice for numbered models: per class, per group, mean, tooth-count accuracy, and
     how well the numbers the model did not find match the truly missing teeth.
@@ -138,7 +185,8 @@ class ToothMetrics:
     A class's Dice is averaged over the images where it is in the truth or the prediction,
     so a missing tooth that the model does not invent is not counted, and an invented one scores 0.
     Missing teeth are what a dentist reads off the output, so they are scored as calls: a number
-    absent from the prediction is a right call when it is absent from the truth too.
+    absent from the prediction is a right call when it is absent from the truth too. Given the
+    classes flagged for a check, it also scores how well they pick out the wrong numbers.
     """
 
     def __init__(self, class_names: list[str]) -> None:
@@ -148,8 +196,12 @@ class ToothMetrics:
         self.image_means: list[float] = []
         self.count_exact: list[bool] = []
         self.missing = MissingCalls()
+        self.checks = NumberChecks()
 
-    def update(self, prediction: np.ndarray, truth: np.ndarray, predicted_count: int | None = None) -> dict[int, float]:
+    def update(
+        self, prediction: np.ndarray, truth: np.ndarray, predicted_count: int | None = None,
+        flagged: set[int] | None = None,
+    ) -> dict[int, float]:
         dice = per_class_dice(prediction, truth, self.num_classes)
         for c, value in dice.items():
             self.scores[c].append(value)
@@ -160,7 +212,9 @@ class ToothMetrics:
             predicted_count = len(found_teeth)
         self.count_exact.append(predicted_count == len(true_teeth))
         every_tooth = set(range(1, self.num_classes))
-        self.missing.update(every_tooth - found_teeth, every_tooth - true_teeth)
+        called, truly_missing = every_tooth - found_teeth, every_tooth - true_teeth
+        self.missing.update(called, truly_missing)
+        self.checks.update(prediction, truth, self.num_classes, flagged or set(), called == truly_missing)
         return dice
 
     def summary(self) -> dict[str, object]:
@@ -176,6 +230,7 @@ class ToothMetrics:
             "group_dice": {g: float(np.mean(v)) for g, v in groups.items()},
             "tooth_count_accuracy": float(np.mean(self.count_exact)) if self.count_exact else 0.0,
             "missing_teeth": self.missing.summary(),
+            "numbers_to_check": self.checks.summary(),
             "per_tooth_dice": per_class,
         }
 

@@ -206,8 +206,14 @@ def _segment(
                 outcome[index][1].append((True, f"{path}: could not write outputs ({error})"))
                 continue
             outcome[index][1].append((False, f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
-                                             f"{result.teeth_count_kind}{_look_notes(result)} -> {out_dir}/ {names}"))
+                                             f"{result.teeth_count_kind}{_numbers_note(result)}{_look_notes(result)} -> {out_dir}/ {names}"))
     return outcome
+
+
+def _numbers_note(result: Result) -> str:
+    """The FDI numbers to check, for the line printed per radiograph ('' when there are none)."""
+    unsure = result.summary().get("numbers_to_check") or []
+    return f", numbers to check: {', '.join(map(str, unsure))}" if unsure else ""
 
 
 def _look_notes(result: Result) -> str:

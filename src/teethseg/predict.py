@@ -22,7 +22,7 @@ from teethseg.reframe import cut, paste, second_look_window, tooth_scale
 from teethseg.bright_frame import bright_frame_window
 from teethseg.close_view_teeth import separate_teeth
 from teethseg.split_teeth import contact_share
-from teethseg.teeth import missing_teeth, tooth_records
+from teethseg.teeth import missing_teeth, numbers_to_check, tooth_records
 
 if TYPE_CHECKING:
     from teethseg.ensemble import AveragedNetworks
@@ -66,8 +66,9 @@ class Result:
             "teeth_fraction": round(float(self.mask.mean()), 6),
             "teeth_count": len(self.teeth),
             "teeth_count_kind": self.teeth_count_kind,
-            # A close view shows a few teeth: the others are out of view, not missing.
-            **({"missing_fdi": missing_teeth(self.teeth, self.class_names)}
+            # A close view shows a few teeth: the others are out of view, not missing, and every
+            # number is unsure.
+            **({"missing_fdi": missing_teeth(self.teeth, self.class_names), "numbers_to_check": numbers_to_check(self.teeth)}
                if self.numbered and not self.extra.get("close_view") else {}),
             "teeth": self.teeth,
             **self.extra,

@@ -10,6 +10,7 @@ import colorsys
 import numpy as np
 from teethseg.io import atomic_path
 from teethseg.regions import erode
+from teethseg.teeth import numbers_to_check
 
 TOOTH_COLOUR = np.array([0, 220, 90], dtype=np.float32)
 
@@ -47,17 +48,20 @@ def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.35) -> np.nd
 
 
 def numbered_overlay(image: np.ndarray, labels: np.ndarray, teeth: list[dict[str, Any]]) -> np.ndarray:
-    """The overlay with each tooth's FDI number written at its centre."""
+    """The overlay with each tooth's FDI number written at its centre, with a '?' after the
+    numbers to check (``teethseg.teeth.numbers_to_check``)."""
     from PIL import Image, ImageDraw, ImageFont
 
     picture = Image.fromarray(overlay(image, labels))
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=max(9, round(min(labels.shape) / 38)))
+    unsure = set(numbers_to_check(teeth))
     for tooth in teeth:
         if tooth.get("fdi") is None:
             continue
         x, y, w, h = tooth["bbox_xywh"]
-        draw.text((x + w / 2, y + h / 2), str(tooth["fdi"]), fill=(255, 255, 255), font=font, anchor="mm",
+        text = f"{tooth['fdi']}?" if tooth["fdi"] in unsure else str(tooth["fdi"])
+        draw.text((x + w / 2, y + h / 2), text, fill=(255, 255, 255), font=font, anchor="mm",
                   stroke_width=max(1, font.size // 8), stroke_fill=(0, 0, 0))
     return np.asarray(picture)
 

@@ -8,6 +8,11 @@ import numpy as np
 
 from teethseg.regions import label_regions, value_boxes
 
+# A tooth named with a mean numbering confidence under this has its number flagged for a check:
+# most wrong numbers are runs shifted next to a missing tooth, and the networks are unsure there
+# (model card, "Numbers to check").
+CHECK_NUMBER_BELOW = 0.7
+
 
 def tooth_records(
     labels: np.ndarray, confidence: np.ndarray, class_names: list[str], numbered: bool
@@ -40,3 +45,8 @@ def missing_teeth(teeth: list[dict[str, Any]], class_names: list[str]) -> list[i
     """FDI numbers the model knows but did not find: candidate missing teeth."""
     found = {tooth["fdi"] for tooth in teeth}
     return [int(name) for name in class_names[1:] if name.isdigit() and int(name) not in found]
+
+
+def numbers_to_check(teeth: list[dict[str, Any]]) -> list[int]:
+    """FDI numbers of the teeth named with low confidence, which are the numbers most often wrong."""
+    return sorted(t["fdi"] for t in teeth if isinstance(t.get("fdi"), int) and t["confidence"] < CHECK_NUMBER_BELOW)
