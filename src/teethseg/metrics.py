@@ -97,6 +97,14 @@ def per_class_dice(prediction: np.ndarray, truth: np.ndarray, num_classes: int) 
     return {c: 2 * both[c] / (p_count[c] + t_count[c]) for c in range(1, num_classes) if p_count[c] + t_count[c]}
 
 
+def label_overlap(prediction: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Pixels of each true value (rows) under each predicted value (columns) in two label maps."""
+    p = np.asarray(prediction).ravel().astype(np.int64)
+    t = np.asarray(truth).ravel().astype(np.int64)
+    values = int(max(p.max(initial=0), t.max(initial=0))) + 1
+    return np.bincount(t * values + p, minlength=values * values).reshape(values, values)
+
+
 def _present(labels: np.ndarray, num_classes: int) -> set[int]:
     """Tooth classes 1..K-1 with at least one pixel in a label map."""
     counts = np.bincount(labels.ravel(), minlength=num_classes)[1:num_classes]
@@ -147,11 +155,9 @@ class NumberChecks:
     images_clear: int = 0
     images_clear_list_right: int = 0
 
-    def update(self, prediction: np.ndarray, truth: np.ndarray, num_classes: int, flagged: set[int], list_right: bool) -> None:
-        p = np.asarray(prediction).ravel().astype(np.int64)
-        t = np.asarray(truth).ravel().astype(np.int64)
-        overlap = np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-        for c in range(1, num_classes):
+    def update(self, prediction: np.ndarray, truth: np.ndarray, flagged: set[int], list_right: bool) -> None:
+        overlap = label_overlap(prediction, truth)
+        for c in range(1, overlap.shape[1]):
             under = overlap[1:, c]  # true tooth pixels under found tooth c
             if not under.any():
                 continue
@@ -214,7 +220,7 @@ class ToothMetrics:
         every_tooth = set(range(1, self.num_classes))
         called, truly_missing = every_tooth - found_teeth, every_tooth - true_teeth
         self.missing.update(called, truly_missing)
-        self.checks.update(prediction, truth, self.num_classes, flagged or set(), called == truly_missing)
+        self.checks.update(prediction, truth, flagged or set(), called == truly_missing)
         return dice
 
     def summary(self) -> dict[str, object]:
@@ -251,12 +257,9 @@ def whole_teeth(prediction: np.ndarray, truth: np.ndarray, min_fraction: float =
     """
     if prediction.shape != truth.shape:
         raise ValueError(f"prediction {prediction.shape} and truth {truth.shape} differ in shape")
-    p = np.asarray(prediction).ravel().astype(np.int64)
-    t = np.asarray(truth).ravel().astype(np.int64)
-    values = int(max(p.max(initial=0), t.max(initial=0))) + 1
-    both = np.bincount(t * values + p, minlength=values * values).reshape(values, values)
+    both = label_overlap(prediction, truth)
     true_area, predicted_area = both.sum(axis=1), both.sum(axis=0)
-    smallest = min_fraction * p.size
+    smallest = min_fraction * prediction.size
     true_teeth = np.flatnonzero(true_area[1:] >= smallest) + 1
     predicted_teeth = np.flatnonzero(predicted_area[1:] >= smallest) + 1
     overlap = both[np.ix_(true_teeth, predicted_teeth)]
