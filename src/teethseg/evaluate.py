@@ -56,7 +56,7 @@ def evaluate(
         truth = labels > 0
         scores = metrics.update(result.mask, truth, sample.key)
         if teeth is not None:
-            flagged = {segmenter.class_names.index(str(fdi)) for fdi in result.summary().get("numbers_to_check", [])}
+            flagged = {segmenter.class_names.index(str(fdi)) for fdi in result.numbers_to_check}
             teeth.update(result.labels, to_model_class[labels], len(result.teeth), flagged)
         if len(grid) < grid_images:
             shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)

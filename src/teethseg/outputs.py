@@ -66,7 +66,7 @@ def write_result(result: Result, out: Path, stem: str) -> list[Path]:
     """Write every output of one radiograph, the JSON last; return the paths written."""
     written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
-    if result.numbered and not result.extra.get("close_view"):
+    if result.shows_numbers:
         picture = numbered_overlay(result.image, result.labels, result.teeth)
     else:  # binary models, and close views: each tooth in its own colour, without its unsure number
         picture = overlay(result.image, result.labels)
@@ -212,7 +212,7 @@ def _segment(
 
 def _numbers_note(result: Result) -> str:
     """The FDI numbers to check, for the line printed per radiograph ('' when there are none)."""
-    unsure = result.summary().get("numbers_to_check") or []
+    unsure = result.numbers_to_check
     return f", numbers to check: {', '.join(map(str, unsure))}" if unsure else ""
 
 

@@ -51,6 +51,18 @@ class Result:
         return len(self.class_names) > 2
 
     @property
+    def shows_numbers(self) -> bool:
+        """Whether the overlay writes the teeth's FDI numbers and the record lists missing teeth and
+        numbers to check: numbered, and no close view (a close view shows a few teeth: the others
+        are out of view, not missing, and every number is unsure)."""
+        return self.numbered and not self.extra.get("close_view")
+
+    @property
+    def numbers_to_check(self) -> list[int]:
+        """FDI numbers named with low confidence (``teethseg.teeth.numbers_to_check``); none where none are listed."""
+        return numbers_to_check(self.teeth) if self.shows_numbers else []
+
+    @property
     def teeth_count_kind(self) -> str:
         """What ``teeth`` counts: numbered teeth, or connected regions for binary models."""
         return "numbered teeth" if self.numbered else "connected tooth regions"
@@ -66,10 +78,8 @@ class Result:
             "teeth_fraction": round(float(self.mask.mean()), 6),
             "teeth_count": len(self.teeth),
             "teeth_count_kind": self.teeth_count_kind,
-            # A close view shows a few teeth: the others are out of view, not missing, and every
-            # number is unsure.
-            **({"missing_fdi": missing_teeth(self.teeth, self.class_names), "numbers_to_check": numbers_to_check(self.teeth)}
-               if self.numbered and not self.extra.get("close_view") else {}),
+            **({"missing_fdi": missing_teeth(self.teeth, self.class_names), "numbers_to_check": self.numbers_to_check}
+               if self.shows_numbers else {}),
             "teeth": self.teeth,
             **self.extra,
         }
