@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from teethseg.io import read_mask
-from teethseg.metrics import compute_binary_scores
+from teethseg.evaluation.metrics import compute_binary_scores
+from teethseg.io.images import read_mask
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ufba425"
 

@@ -24,12 +24,12 @@ import cv2
 import numpy as np
 
 from teethseg import load_model
+from teethseg.data.framings import RIGHT_MOLARS, close_view, teeth_window
 from teethseg.data.layouts import index_dataset
-from teethseg.evaluate import class_mapping
-from teethseg.framings import RIGHT_MOLARS, close_view, teeth_window
-from teethseg.io import read_image, read_mask
-from teethseg.metrics import ToothMetrics, compute_binary_scores, whole_teeth
-from teethseg.mirror import MIRROR_BY_DEFAULT
+from teethseg.evaluation.evaluate import class_mapping
+from teethseg.evaluation.metrics import ToothMetrics, compute_binary_scores, whole_teeth
+from teethseg.inference.mirror import MIRROR_BY_DEFAULT
+from teethseg.io.images import read_image, read_mask
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ufba425"
 FULL_SIZE = (1450, 2900)  # height, width

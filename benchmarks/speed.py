@@ -56,8 +56,8 @@ def pick_images(folder: Path | None, count: int, workdir: Path) -> list[Path]:
 def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
     """Median latency of the network call alone (plus its own preprocessing) on 512x512 inputs."""
     from teethseg import load_model
-    from teethseg.io import read_image
-    from teethseg.preprocess import prepare_input
+    from teethseg.imaging.preprocess import prepare_input
+    from teethseg.io.images import read_image
 
     grey = [read_image(p) for p in images]
     if kind == "seed":

@@ -86,7 +86,7 @@ def model_file(tmp_path: Path) -> Path:
     """An untrained tiny model saved in the teethseg model format."""
     import torch
 
-    from teethseg.model import build_network, save_model
+    from teethseg.nn.network import build_network, save_model
 
     config = tiny_config().model
     torch.manual_seed(0)

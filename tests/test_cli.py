@@ -15,9 +15,9 @@ import yaml
 from PIL import Image
 
 from teethseg.cli import main
-from teethseg.model import load_network, save_model
+from teethseg.nn.network import load_network, save_model
 from tests.conftest import synthetic_pair, tiny_config, write_images_masks, write_separate_folders
-from tests.test_io import png_claiming_size
+from tests.io.test_images import png_claiming_size
 
 
 def write_config(path: Path, **overrides) -> Path:
@@ -268,7 +268,7 @@ def test_resume_without_checkpoint_or_with_other_epochs_is_refused(trained, tmp_
 def test_fine_tuning_starts_from_the_given_model_at_another_input_size(trained, tmp_path, capsys):
     from safetensors.numpy import load_file
 
-    from teethseg.model_file import read_model_metadata
+    from teethseg.nn.model_file import read_model_metadata
 
     _, data, run = trained
     source = run / "model.safetensors"
@@ -311,8 +311,8 @@ def test_fine_tuning_a_binary_model_into_a_numbering_one_keeps_its_body(trained,
 def test_fine_tuning_from_the_bundled_mask_network(trained, tmp_path, capsys):
     from safetensors.numpy import load_file
 
-    from teethseg.api import default_model_path
     from teethseg.config import ModelConfig
+    from teethseg.nn.bundled import default_model_path
 
     _, binary_data, _ = trained
     contacts = ModelConfig(input_size=[64, 64], num_classes=3, contact_width=2)  # as the bundled mask network

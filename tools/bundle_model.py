@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 from safetensors import safe_open
 
-from teethseg.api import card_entries
 from teethseg.data.layouts import index_dataset
-from teethseg.evaluate import class_mapping
-from teethseg.export import export_onnx
-from teethseg.model import load_network, save_model
-from teethseg.model_file import file_sha256
-from teethseg.split_teeth import typical_tooth_fractions
+from teethseg.evaluation.evaluate import class_mapping
+from teethseg.nn.bundled import card_entries
+from teethseg.nn.export import export_onnx
+from teethseg.nn.model_file import file_sha256
+from teethseg.nn.network import load_network, save_model
+from teethseg.teeth.split import typical_tooth_fractions
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"
 

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 import teethseg
-from teethseg.framings import close_view
-from teethseg.outputs import sample_paths
-from teethseg.report import overlay
+from teethseg.data.framings import close_view
+from teethseg.inference.folders import sample_paths
+from teethseg.io.overlay import overlay
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "close-view.jpg"
 

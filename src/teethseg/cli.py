@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from teethseg import __version__
 from teethseg.errors import TeethsegError
-from teethseg.mirror import MIRROR_BY_DEFAULT
+from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 
 DEVICE_HELP = "where the networks run: auto = a CUDA GPU when PyTorch sees one, else the CPU"
 
@@ -104,24 +104,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen command; its exit code."""
     if args.command == "train":
-        from teethseg.train import train
+        from teethseg.training.train import train
 
         train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init)
         return 0
     if args.command == "predict":
-        from teethseg.outputs import predict_command
+        from teethseg.inference.folders import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering)
     if args.command == "evaluate":
-        from teethseg.evaluate import evaluate
+        from teethseg.evaluation.evaluate import evaluate
 
         evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror,
                  numbering=args.numbering)
         return 0
     if args.command == "export":
-        from teethseg.api import default_model_path
-        from teethseg.export import export_onnx
+        from teethseg.nn.bundled import default_model_path
+        from teethseg.nn.export import export_onnx
 
         written = export_onnx(args.model or default_model_path(), args.onnx)
         print(f"wrote {written}")

@@ -132,7 +132,7 @@ def load_config(path: str | Path | None) -> TrainConfig:
 
 def save_config(config: TrainConfig, path: str | Path) -> None:
     """Write the resolved recipe next to a run so it can be repeated."""
-    from teethseg.io import atomic_path
+    from teethseg.io.files import atomic_path
 
     with atomic_path(path) as temporary:
         temporary.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -6,7 +6,7 @@ import numpy as np
 from teethseg.config import ModelConfig
 from teethseg.data.dataset import SegmentationDataset
 from teethseg.data.transforms import horizontal_flip, train_augmentation
-from teethseg.mirror import fdi_flip_table
+from teethseg.teeth.fdi import fdi_flip_table
 
 FDI = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
 

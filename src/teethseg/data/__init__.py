@@ -1,5 +1,6 @@
 """Dataset layouts, the training dataset and its augmentations."""
 
-from teethseg.data.layouts import DatasetIndex, Sample, find_layout, index_dataset
+from teethseg.data.index import DatasetIndex, Sample
+from teethseg.data.layouts import find_layout, index_dataset
 
 __all__ = ["DatasetIndex", "Sample", "find_layout", "index_dataset"]

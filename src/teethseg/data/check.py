@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from teethseg.data.layouts import DatasetIndex, Problem, find_layout
+from teethseg.data.index import DatasetIndex, Problem
+from teethseg.data.layouts import find_layout
 from teethseg.errors import TeethsegError
-from teethseg.io import read_image
+from teethseg.io.images import read_image
 
 
 @dataclass

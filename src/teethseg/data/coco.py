@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from teethseg.data.classes import category_table, class_mapping
-from teethseg.data.layouts import SPLIT_NAMES, DatasetIndex, Layout, Problem, Sample
+from teethseg.data.index import SPLIT_NAMES, DatasetIndex, Layout, Problem, Sample
 from teethseg.data.polygons import decode_rle, instances, paint, points_outside, polygon_problem, rasterise_polygons
 from teethseg.errors import TeethsegError
-from teethseg.io import image_size, is_image_file, write_json
+from teethseg.io.files import write_json
+from teethseg.io.images import image_size, is_image_file
 
 ANNOTATIONS = "_annotations.coco.json"
 SPLIT_FOLDERS = ("train", "valid", "val", "test")

@@ -20,10 +20,12 @@ import numpy as np
 from tqdm import tqdm
 
 from teethseg.data.coco import CocoWriter
-from teethseg.data.layouts import DatasetIndex, Sample, index_dataset
+from teethseg.data.index import DatasetIndex, Sample
+from teethseg.data.layouts import index_dataset
 from teethseg.data.yolo import YoloWriter
 from teethseg.errors import TeethsegError
-from teethseg.io import read_image, write_json, write_png
+from teethseg.io.files import write_json, write_png
+from teethseg.io.images import read_image
 
 FORMATS = ("masks", "coco", "yolo")
 

@@ -13,13 +13,13 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from teethseg.config import ModelConfig
-from teethseg.data.layouts import DatasetIndex, Problem, Sample
+from teethseg.data.index import DatasetIndex, Problem, Sample
 from teethseg.data.missing_teeth import close_gap, fdi_positions, remove_teeth
 from teethseg.data.transforms import CLOSE_UP_AREA, horizontal_flip, train_augmentation
-from teethseg.mirror import fdi_flip_table
 from teethseg.errors import TeethsegError
-from teethseg.io import read_image
-from teethseg.preprocess import normalize, resize_image, resize_labels
+from teethseg.imaging.preprocess import normalize, resize_image, resize_labels
+from teethseg.io.images import read_image
+from teethseg.teeth.fdi import fdi_flip_table
 
 
 def to_classes(mask: np.ndarray, model: ModelConfig, path: object = None) -> np.ndarray:

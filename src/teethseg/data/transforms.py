@@ -11,7 +11,6 @@ import albumentations as A
 import cv2
 import numpy as np
 
-
 # A close-up keeps a share of the image's area (by default this range), with this range of
 # width / height (in the model's geometry, where panoramics are squeezed to half their width):
 # periapical and bitewing views show a few teeth 2-4 times as big as a panoramic does.

@@ -24,10 +24,11 @@ import numpy as np
 import yaml
 
 from teethseg.data.classes import category_table, class_mapping
-from teethseg.data.layouts import DatasetIndex, Layout, Problem, Sample
+from teethseg.data.index import DatasetIndex, Layout, Problem, Sample
 from teethseg.data.polygons import instances, paint, rasterise_polygons
 from teethseg.errors import TeethsegError
-from teethseg.io import atomic_path, image_size, is_image_file
+from teethseg.io.files import atomic_path
+from teethseg.io.images import image_size, is_image_file
 
 YAML_NAMES = ("data.yaml", "data.yml")
 SPLIT_KEYS = ("train", "val", "test")

@@ -1,0 +1,119 @@
+"""``teethseg evaluate``: score a model on labelled images at their own size."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from teethseg.data.index import Sample
+from teethseg.data.layouts import index_dataset
+from teethseg.errors import TeethsegError
+from teethseg.evaluation.figures import comparison_grid
+from teethseg.evaluation.metrics import METRIC_NAMES, BinaryMetrics, ToothMetrics
+from teethseg.inference.load import load_model
+from teethseg.inference.mirror import MIRROR_BY_DEFAULT
+from teethseg.io.files import atomic_path, write_json
+from teethseg.teeth.records import CHECK_NUMBER_BELOW
+
+
+def select_samples(samples: list[Sample], split: str) -> list[Sample]:
+    """The images to score: 'auto' is the val split when there is one, else every image."""
+    if split == "all":
+        return samples
+    if split == "auto":
+        val = [s for s in samples if s.split == "val"]
+        return val or samples
+    chosen = [s for s in samples if s.split == split]
+    if not chosen:
+        raise TeethsegError(None, f"the dataset has no '{split}' split")
+    return chosen
+
+
+def evaluate(
+    data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
+    device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = MIRROR_BY_DEFAULT,
+    numbering: str | Path | list[str | Path] | None = None,
+) -> dict[str, Any]:
+    """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
+    index = index_dataset(data)
+    samples = select_samples(index.samples, split)
+    segmenter = load_model(model, device, backend, mirror=mirror, numbering=numbering)
+    metrics = BinaryMetrics()
+    to_model_class = class_mapping(index.class_names, segmenter.class_names)
+    teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
+    grid, skipped = [], []
+    for sample in tqdm(samples, desc="evaluating", disable=None if progress else True, leave=False):
+        try:
+            result = segmenter.predict(sample.image)
+            labels = index.read_mask(sample, result.labels.shape)
+        except TeethsegError as error:
+            skipped.append(str(error))
+            print(f"skipped {error}")
+            continue
+        truth = labels > 0
+        scores = metrics.update(result.mask, truth, sample.key)
+        if teeth is not None:
+            flagged = {segmenter.class_names.index(str(fdi)) for fdi in result.numbers_to_check}
+            teeth.update(result.labels, to_model_class[labels], len(result.teeth), flagged)
+        if len(grid) < grid_images:
+            shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)
+            grid.append((sample.key, result.image, *shown, scores["dice"]))
+    if not metrics.counts:
+        raise TeethsegError(data, "no image could be evaluated")
+    summary = {"data": str(data), "split": split, "model": segmenter.name, "mirror": mirror,
+               "numbering_model": segmenter.numbering.name if segmenter.numbering else None, **metrics.summary(),
+               "skipped": skipped}
+    if teeth is not None:
+        summary["numbering"] = teeth.summary()
+    out = Path(out)
+    write_json(out / "metrics.json", summary)
+    with atomic_path(out / "per_image.csv") as temporary:
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["image", *METRIC_NAMES])
+            writer.writeheader()
+            writer.writerows(metrics.per_image())
+    comparison_grid(grid, out / "grid.png")
+    _print_summary(summary, out)
+    return summary
+
+
+def class_mapping(data_names: list[str] | None, model_names: list[str]) -> np.ndarray | None:
+    """Lookup from the dataset's class values to the model's, by FDI name; None when either is unnumbered."""
+    if not data_names or len(data_names) <= 2 or len(model_names) <= 2:
+        return None
+    position = {name: i for i, name in enumerate(model_names)}
+    table = np.zeros(256, dtype=np.uint8)
+    for value, name in enumerate(data_names):
+        table[value] = position.get(name, 0)
+    return table
+
+
+def _print_summary(summary: dict[str, Any], out: Path) -> None:
+    numbering = f", numbering {summary['numbering_model']}" if summary.get("numbering_model") else ""
+    mirror = "with mirror averaging" if summary.get("mirror") else "without mirror averaging"
+    print(f"{summary['images']} images, model {summary['model']}{numbering}, {mirror}")
+    print(f"{'':>18}" + "".join(f"{name:>11}" for name in METRIC_NAMES))
+    for label, key in (("mean over images", "mean_over_images"), ("over all pixels", "over_all_pixels")):
+        print(f"{label:>18}" + "".join(f"{summary[key][name]:>11.4f}" for name in METRIC_NAMES))
+    numbering = summary.get("numbering")
+    if numbering:
+        print(f"numbered teeth: mean per-tooth Dice {numbering['mean_tooth_dice']:.4f}, "
+              f"tooth count exact on {100 * numbering['tooth_count_accuracy']:.1f}% of images")
+        print("  " + ", ".join(f"{group} {value:.4f}" for group, value in numbering["group_dice"].items()))
+        missing = numbering["missing_teeth"]
+        print(f"missing teeth: {missing['called_missing']} called, {missing['truly_missing']} truly missing; "
+              f"precision {missing['precision']:.3f}, recall {missing['recall']:.3f}, "
+              f"whole list right on {100 * missing['images_exact']:.1f}% of images")
+        checks = numbering["numbers_to_check"]
+        print(f"numbers to check (confidence under {CHECK_NUMBER_BELOW}): {checks['flagged']} of {checks['teeth']} teeth, "
+              f"{checks['flagged_wrong']} of them wrong; {checks['wrong'] - checks['flagged_wrong']} wrong among the rest; "
+              f"images with none: {checks['images_clear']}, missing list right on "
+              f"{100 * checks['list_right_when_clear']:.1f}% of them")
+        per_tooth = numbering["per_tooth_dice"]
+        for quadrant in "1234":
+            print("  " + "  ".join(f"{n} {per_tooth[n]:.3f}" for n in sorted(per_tooth) if n.startswith(quadrant)))
+    print(f"wrote {out / 'metrics.json'}, {out / 'per_image.csv'}, {out / 'grid.png'}")

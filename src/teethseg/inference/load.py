@@ -1,0 +1,79 @@
+"""``teethseg.load_model()``: the bundled default model, or any model file."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from teethseg.errors import TeethsegError
+from teethseg.inference.ensemble import AveragedNetworks, averaged
+from teethseg.inference.mirror import MIRROR_BY_DEFAULT
+from teethseg.inference.network import Network
+from teethseg.inference.segmenter import Segmenter
+from teethseg.nn.bundled import default_card, numbering_entries, weights_folder
+
+
+def load_model(
+    path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None,
+    mirror: bool = MIRROR_BY_DEFAULT, numbering: str | Path | list[str | Path] | None = None,
+) -> Segmenter:
+    """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
+
+    Args:
+        path: a ``.safetensors`` or ``.onnx`` teethseg model; None for the bundled one.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
+        threads: CPU threads per network call (default: every core); 1 suits several images
+            segmented at once from as many threads, as ``teethseg predict`` does with folders.
+        mirror: also run every network on the mirror image and average (the default): more
+            accurate (see the model card); False halves the network time.
+        numbering: a numbering model file (``configs/numbering.yaml``, or one fine-tuned on your
+            data) that names the teeth this model's mask finds, in place of the bundled one; or a
+            list of them, trained with other seeds, whose probabilities are averaged.
+    """
+    if path is not None:
+        segmenter = Segmenter.from_file(path, device, backend, threads=threads)
+    else:
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
+    if numbering is not None:
+        paths = numbering if isinstance(numbering, (list, tuple)) else [numbering]
+        segmenter.numbering = _numbering_networks(paths, device, backend, threads)
+    segmenter.mirror = mirror
+    return segmenter
+
+
+def _numbering_networks(
+    paths: list[str | Path], device: str, backend: str, threads: int | None
+) -> Network | AveragedNetworks:
+    """Model files that number teeth alike (one, or several to average), each refused with a one-line error when not."""
+    networks = []
+    for path in paths:
+        network = Network.from_file(path, device, backend, threads=threads)
+        if not network.config.numbered:
+            raise TeethsegError(path, "is not a numbering model (its classes are not FDI teeth); "
+                                      "train one with configs/numbering.yaml")
+        first = networks[0].config if networks else network.config
+        if (network.config.class_names, network.config.input_size) != (first.class_names, first.input_size):
+            raise TeethsegError(path, f"numbers other classes or sees another input size than {paths[0]}; "
+                                      "numbering models averaged must share one recipe")
+        networks.append(network)
+    return averaged(networks)
+
+
+def _load_default(device: str, backend: str, threads: int | None, with_numbering: bool = True) -> Segmenter:
+    """The bundled networks, each checked against its checksum in the card; the close-up one loads when first needed."""
+    card = default_card()
+    folder = weights_folder()
+
+    def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
+        """Loads one bundled network, checked against its checksum in the card."""
+        return partial(kind.from_file, folder / entry["file"], device, backend, entry["sha256"], threads=threads)
+
+    segmenter = loader(card, Segmenter)(name=card["name"])
+    if card.get("numbering") and with_numbering:
+        networks = [loader(entry)(name=entry["name"]) for entry in numbering_entries(card)]
+        segmenter.numbering = averaged(networks)
+    if card.get("close_up"):
+        segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
+    return segmenter

@@ -1,0 +1,31 @@
+"""The files a result becomes: ``<stem>_mask.png``, ``_overlay.png``, ``_teeth.png`` and ``<stem>.json``.
+
+The JSON is written last, so its presence means the set is complete (``--skip-existing`` relies on it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from teethseg.inference.result import Result
+from teethseg.io.files import write_json, write_png
+from teethseg.io.overlay import numbered_overlay, overlay
+
+
+def write_result(result: Result, out: Path, stem: str) -> list[Path]:
+    """Write every output of one radiograph, the JSON last; return the paths written."""
+    written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
+    write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
+    if result.shows_numbers:
+        picture = numbered_overlay(result.image, result.labels, result.teeth)
+    else:  # binary models, and close views: each tooth in its own colour, without its unsure number
+        picture = overlay(result.image, result.labels)
+    write_png(written[1], picture)
+    if result.numbered:
+        written.append(out / f"{stem}_teeth.png")
+        write_png(written[-1], result.labels)
+    written.append(out / f"{stem}.json")
+    write_json(written[-1], result.summary())
+    return written
