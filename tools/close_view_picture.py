@@ -16,6 +16,7 @@ import numpy as np
 import teethseg
 from teethseg.data.framings import close_view
 from teethseg.inference.folders import sample_paths
+from teethseg.io.images import read_image
 from teethseg.io.overlay import overlay
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "close-view.jpg"
@@ -23,7 +24,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "close-view.jpg"
 
 def main() -> None:
     segmenter = teethseg.load_model(device="cpu")
-    close = close_view(teethseg.io.read_image(sample_paths()[-1]))
+    close = close_view(read_image(sample_paths()[-1]))
     with_close_up = segmenter.predict(close)
     segmenter.close_up = None
     panoramic_only = segmenter.predict(close)

@@ -28,7 +28,7 @@ class ModelConfig:
     normalization: str = "zscore"
     class_names: list[str] = field(default_factory=lambda: ["background", "tooth"])
     # > 0: a third class marks tooth pixels within this many pixels (at input size) of another
-    # tooth, so that teeth which touch can be told apart (teethseg.split_teeth, teethseg.tooth_borders).
+    # tooth, so that teeth which touch can be told apart (teethseg.teeth.split, teethseg.teeth.borders).
     contact_width: int = 0
 
     @property

@@ -110,7 +110,7 @@ def read_frames_with_info(path: str | Path) -> tuple[list[np.ndarray], dict[str,
     """Every frame of a radiograph as grey float32 HxW in [0, 1], and facts about the file.
 
     Multi-page TIFF and multi-frame DICOM (CBCT stacks) give one image per frame, other files
-    one. The facts are :func:`teethseg.dicom.dicom_info` for DICOM (UIDs, pixel spacing), else
+    one. The facts are :func:`teethseg.io.dicom.dicom_info` for DICOM (UIDs, pixel spacing), else
     empty. Every frame is decoded before returning, so a file that breaks half-way gives an
     error and no partial result.
     """

@@ -38,7 +38,7 @@ def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.35) -> np.nd
 
 def numbered_overlay(image: np.ndarray, labels: np.ndarray, teeth: list[dict[str, Any]]) -> np.ndarray:
     """The overlay with each tooth's FDI number written at its centre, with a '?' after the
-    numbers to check (``teethseg.teeth.numbers_to_check``)."""
+    numbers to check (``teethseg.teeth.records.numbers_to_check``)."""
     from PIL import Image, ImageDraw, ImageFont
 
     picture = Image.fromarray(overlay(image, labels))

@@ -25,7 +25,7 @@ BAND = 2
 
 def redraw_borders(labels: np.ndarray, share: np.ndarray) -> np.ndarray:
     """Numbered labels (source size) with borders moved to the contacts; ``share``: the contact
-    share at the contact model's size (``teethseg.split_teeth.contact_share``)."""
+    share at the contact model's size (``teethseg.teeth.split.contact_share``)."""
     box = bounding_box(labels > 0)
     if box is None:
         return labels

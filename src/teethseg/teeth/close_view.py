@@ -26,7 +26,7 @@ MIN_CORE_FRACTION = 0.002
 def separate_teeth(labels: np.ndarray, share: np.ndarray, classes: int) -> np.ndarray:
     """Numbered labels (source size) remade as one region per tooth, each with its own number.
 
-    ``share``: the close-up network's contact share at its own size (``teethseg.split_teeth.contact_share``);
+    ``share``: the close-up network's contact share at its own size (``teethseg.teeth.split.contact_share``);
     ``classes``: how many values a label may take, background included. Without a core the
     labels are returned as they are.
     """

@@ -207,8 +207,8 @@ def postprocess(
     With ``numbering`` (a numbered model's probabilities), the mask comes from
     ``probabilities`` and each tooth pixel takes its number from ``numbering``. When
     ``probabilities`` come from a contact model (``contacts``), a tooth split between two
-    numbers is joined again (with ``typical`` tooth shares, see ``teethseg.split_teeth``) and
-    borders between teeth move to the contacts (``teethseg.tooth_borders``).
+    numbers is joined again (with ``typical`` tooth shares, see ``teethseg.teeth.split``) and
+    borders between teeth move to the contacts (``teethseg.teeth.borders``).
     """
     numbered = probabilities.shape[0] > 2 and not contacts
     # The probabilities that name the teeth (None for binary and contact models alone).
