@@ -175,21 +175,45 @@ def _segment(
         except TeethsegError as error:
             outcome.append((0, [(True, str(error))]))
             continue
+        except Exception as error:  # noqa: BLE001 - a decoder's own failure is this file's problem only
+            outcome.append((0, [(True, f"{job[0]}: could not read ({type(error).__name__}: {_first_line(error)})")]))
+            continue
         frames.extend((len(outcome), job[0], item) for item in items)
         outcome.append((len(items), []))
     for start in range(0, len(frames), batch_size):
         chunk = frames[start : start + batch_size]
-        results = segmenter.predict_batch([item[1] for _, _, item in chunk], [str(path) for _, path, _ in chunk])
-        for (index, path, (stem, _, extra)), result in zip(chunk, results):
+        for (index, path, (stem, _, extra)), result in zip(chunk, _predict_each(segmenter, chunk)):
+            if isinstance(result, str):
+                outcome[index][1].append((True, f"{path}: {result}"))
+                continue
             result = _finish_result(result, extra)
             try:
                 names = ", ".join(p.name for p in write_result(result, out_dir, stem))
-            except (TeethsegError, OSError) as error:
-                outcome[index][1].append((True, f"{path}: could not write outputs ({error})"))
+            except Exception as error:  # noqa: BLE001 - nothing of this image is left half-written
+                outcome[index][1].append((True, f"{path}: could not write outputs ({_first_line(error)})"))
                 continue
             outcome[index][1].append((False, f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
                                              f"{result.teeth_count_kind}{_numbers_note(result)}{_look_notes(result)} -> {out_dir}/ {names}"))
     return outcome
+
+
+def _predict_each(segmenter: Any, chunk: list[tuple[int, Path, tuple[str, np.ndarray, dict]]]) -> list[Result | str]:
+    """The results of a batch, or for an image that could not be segmented the reason in words.
+
+    A batch that fails is segmented again one image at a time, so one bad image costs only itself.
+    """
+    try:
+        return segmenter.predict_batch([item[1] for _, _, item in chunk], [str(path) for _, path, _ in chunk])
+    except Exception as error:  # noqa: BLE001 - any failure of one image must not stop the folder
+        if len(chunk) > 1:
+            return [result for one in chunk for result in _predict_each(segmenter, [one])]
+        return [f"could not segment ({type(error).__name__}: {_first_line(error)})"]
+
+
+def _first_line(error: BaseException) -> str:
+    """An exception's message in one line."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else "no message"
 
 
 def _numbers_note(result: Result) -> str:

@@ -65,9 +65,9 @@ def tooth_classes(
     best = np.zeros(size_hw, dtype=np.float32)
     for c in range(1, probabilities.shape[0]):
         model_rows, model_cols = np.flatnonzero(present_rows[c - 1]), np.flatnonzero(present_cols[c - 1])
-        if model_rows.size == 0:
+        box = (_reached(rows, model_rows), _reached(cols, model_cols)) if model_rows.size else (None, None)
+        if box[0] is None or box[1] is None:  # absent, or read by no output pixel (an output smaller than the model's)
             continue
-        box = (_reached(rows, model_rows[0], model_rows[-1]), _reached(cols, model_cols[0], model_cols[-1]))
         value = _bilinear(probabilities[c], rows, cols, box)
         better = (value > best[box]) & where[box]
         labels[box][better] = c
@@ -100,11 +100,12 @@ def class_probability_at(
     return upper * (1 - rows[2]) + lower * rows[2]
 
 
-def _reached(coordinates: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, last: int) -> slice:
-    """The output pixels whose interpolation reads a model pixel in ``first..last``."""
+def _reached(coordinates: tuple[np.ndarray, np.ndarray, np.ndarray], model_pixels: np.ndarray) -> slice | None:
+    """The output pixels whose interpolation reads a model pixel from the first to the last of
+    ``model_pixels`` (sorted); None when none does, as happens when the output is smaller."""
     low, high, _ = coordinates
-    touching = np.flatnonzero((high >= first) & (low <= last))
-    return slice(int(touching[0]), int(touching[-1]) + 1)
+    touching = np.flatnonzero((high >= model_pixels[0]) & (low <= model_pixels[-1]))
+    return slice(int(touching[0]), int(touching[-1]) + 1) if touching.size else None
 
 
 def _bilinear(channel: np.ndarray, rows: tuple, cols: tuple, box: tuple[slice, slice]) -> np.ndarray:
