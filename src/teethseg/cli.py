@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
                           help="which images: auto = the val split when the data has one, else all")
     _add_model_arguments(evaluate)
+    evaluate.add_argument("--report", action="store_true",
+                          help="also write OUT/report.html: one self-contained page with the scores, boundary metrics "
+                               "(HD95, surface Dice), per-split and per-group scores and the worst images")
+    evaluate.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
+                          help="evaluate two model files on the same images and write one report of both side by side "
+                               "(OUT/report.html, each model's own results in OUT/A and OUT/B)")
+    evaluate.add_argument("--worst", type=int, default=8, metavar="N", help="worst images pictured in the report (default: 8)")
 
     train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -113,6 +120,10 @@ def _run(args: argparse.Namespace) -> int:
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering)
+    if args.command == "evaluate" and (args.report or args.compare):  # report hook (teethseg.evaluation)
+        from teethseg.evaluation.commands import report_command
+
+        return report_command(args)
     if args.command == "evaluate":
         from teethseg.evaluate import evaluate
 
