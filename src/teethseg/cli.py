@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="fine-tune: start from this teethseg model file's weights (same network body; "
                             "'default' = the bundled mask network)")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
+    train.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                       help="at the end, evaluate the best model on the validation images and write RUN/report.html "
+                            "(default: on)")
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
     export.add_argument("--model", default=None, help="model file (default: the bundled model)")
@@ -113,7 +116,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from teethseg.train import train
 
-        train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init)
+        train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init,
+              report=args.report)
         return 0
     if args.command == "predict":
         from teethseg.outputs import predict_command
