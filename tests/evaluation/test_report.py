@@ -73,6 +73,9 @@ def test_report_holds_the_numbers_of_metrics_json(evaluated):
         assert path in shown, path
     for path, value in cells:  # every number the tables show is metrics.json's, exactly
         assert lookup(metrics, path) == value, path
+    pairs = [value for path, value in cells if "pairs" in path]
+    assert pairs and len(pairs) == min(12, len(metrics["neighbour_confusion"]["pairs"])) and None not in pairs
+    assert sum(value is None for _, value in cells) <= len(cells) // 3  # most cells point at a value
 
 
 def test_per_image_records_and_groups_agree_with_per_image_csv(evaluated):

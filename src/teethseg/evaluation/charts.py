@@ -11,7 +11,7 @@ UPPER = [f"1{p}" for p in range(8, 0, -1)] + [f"2{p}" for p in range(1, 9)]
 LOWER = [f"4{p}" for p in range(8, 0, -1)] + [f"3{p}" for p in range(1, 9)]
 
 
-def score_colour(value: float | None, low: float = 0.5) -> str:
+def score_colour(value: float | None, low: float = 0.6) -> str:
     """Red (``low`` or less) through yellow to green (1.0); grey for no score."""
     if value is None:
         return "#d9d9d9"

@@ -35,11 +35,15 @@ dt{color:#5a6473}dd{margin:0;font-family:ui-monospace,monospace;font-size:12px;w
 
 
 def lookup(data: dict[str, Any], path: list[str]) -> Any:
-    """The value at a key path of nested dicts (None when absent)."""
+    """The value at a key path of nested dicts and lists (list positions as decimal strings;
+    None when absent)."""
     for key in path:
-        if not isinstance(data, dict) or key not in data:
+        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        elif isinstance(data, dict) and key in data:
+            data = data[key]
+        else:
             return None
-        data = data[key]
     return data
 
 
