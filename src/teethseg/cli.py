@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
                           help="which images: auto = the val split when the data has one, else all")
     _add_model_arguments(evaluate)
+    evaluate.add_argument("--report", action="store_true",
+                          help="also write OUT/report.html: one self-contained page with the scores, boundary metrics "
+                               "(HD95, surface Dice), per-split and per-group scores and the worst images")
+    evaluate.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
+                          help="evaluate two model files on the same images and write one report of both side by side "
+                               "(OUT/report.html, each model's own results in OUT/A and OUT/B)")
+    evaluate.add_argument("--worst", type=int, default=8, metavar="N", help="worst images pictured in the report (default: 8)")
 
     train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -50,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="fine-tune: start from this teethseg model file's weights (same network body; "
                             "'default' = the bundled mask network)")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
+    train.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                       help="at the end, evaluate the best model on the validation images and write RUN/report.html "
+                            "(default: on)")
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
     export.add_argument("--model", default=None, help="model file (default: the bundled model)")
@@ -106,13 +116,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from teethseg.training.train import train
 
-        train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init)
+        train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init,
+              report=args.report)
         return 0
     if args.command == "predict":
         from teethseg.inference.folders import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering)
+    if args.command == "evaluate" and (args.report or args.compare):  # report hook (teethseg.evaluation)
+        from teethseg.evaluation.commands import report_command
+
+        return report_command(args)
     if args.command == "evaluate":
         from teethseg.evaluation.evaluate import evaluate
 

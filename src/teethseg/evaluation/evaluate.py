@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -18,6 +18,9 @@ from teethseg.inference.load import load_model
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.io.files import atomic_path, write_json
 from teethseg.teeth.records import CHECK_NUMBER_BELOW
+
+if TYPE_CHECKING:
+    from teethseg.evaluation.collector import ReportCollector
 
 
 def select_samples(samples: list[Sample], split: str) -> list[Sample]:
@@ -36,15 +39,23 @@ def select_samples(samples: list[Sample], split: str) -> list[Sample]:
 def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
     device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = MIRROR_BY_DEFAULT,
-    numbering: str | Path | list[str | Path] | None = None,
+    numbering: str | Path | list[str | Path] | None = None, samples: list[Sample] | None = None,
+    collector: "ReportCollector | None" = None,
 ) -> dict[str, Any]:
-    """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png."""
+    """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png.
+
+    ``samples`` replaces the split's images (a training run's own validation images); a
+    ``collector`` (``teethseg.evaluation.collector``) gathers what the HTML report needs, and its
+    summary (boundary, per-split and per-group scores) joins metrics.json.
+    """
     index = index_dataset(data)
-    samples = select_samples(index.samples, split)
+    samples = select_samples(index.samples, split) if samples is None else samples
     segmenter = load_model(model, device, backend, mirror=mirror, numbering=numbering)
     metrics = BinaryMetrics()
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
+    if collector is not None:  # report hook
+        collector.begin(index, segmenter.class_names if teeth is not None else None)
     grid, skipped = [], []
     for sample in tqdm(samples, desc="evaluating", disable=None if progress else True, leave=False):
         try:
@@ -56,12 +67,15 @@ def evaluate(
             continue
         truth = labels > 0
         scores = metrics.update(result.mask, truth, sample.key)
+        tooth_dice = None
         if teeth is not None:
             flagged = {segmenter.class_names.index(str(fdi)) for fdi in result.numbers_to_check}
-            teeth.update(result.labels, to_model_class[labels], len(result.teeth), flagged)
+            tooth_dice = teeth.update(result.labels, to_model_class[labels], len(result.teeth), flagged)
+        shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)
         if len(grid) < grid_images:
-            shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)
             grid.append((sample.key, result.image, *shown, scores["dice"]))
+        if collector is not None:  # report hook
+            collector.add(sample, result.image, *shown, scores, tooth_dice, teeth.count_exact[-1] if teeth else None)
     if not metrics.counts:
         raise TeethsegError(data, "no image could be evaluated")
     summary = {"data": str(data), "split": split, "model": segmenter.name, "mirror": mirror,
@@ -69,6 +83,8 @@ def evaluate(
                "skipped": skipped}
     if teeth is not None:
         summary["numbering"] = teeth.summary()
+    if collector is not None:  # report hook
+        summary.update(collector.summary())
     out = Path(out)
     write_json(out / "metrics.json", summary)
     with atomic_path(out / "per_image.csv") as temporary:

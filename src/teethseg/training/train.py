@@ -116,8 +116,13 @@ def train(
     epochs: int | None = None,
     progress: bool = True,
     init: str | Path | None = None,
+    report: bool = True,
 ) -> Path:
-    """Train a model on ``data``; return the path of the best model file."""
+    """Train a model on ``data``; return the path of the best model file.
+
+    With ``report``, the best model is then evaluated on the validation images and
+    ``RUN/report.html`` written (``teethseg.evaluation.run_report``).
+    """
     run = Path(out)
     checkpoint_path = run / "last.pt"
     if resume:
@@ -233,5 +238,9 @@ def train(
         print(f"epoch {epoch + 1}/{config.epochs}  loss {row['train_loss']:.4f}  val Dice {row['val_dice']:.4f}  "
               f"val accuracy {row['val_accuracy']:.4f}{tooth}  ({row['seconds']:.0f}s)", flush=True)
     print(f"best val {'tooth ' if config.model.numbered else ''}Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
+    if report:  # report hook
+        from teethseg.evaluation.run_report import write_run_report
+
+        write_run_report(run, data, val_samples, history, device, progress)
     return run / "model.safetensors"
 
