@@ -166,7 +166,7 @@ def create_app(load: Callable[[], Any], settings: ServeSettings | None = None) -
 
     @api.get("/model", summary="The loaded model: networks, classes, input sizes, validation figures")
     def model() -> dict[str, Any]:
-        return describe(segmenter())
+        return {**describe(segmenter()), "max_upload_mb": settings.max_upload_mb}
 
     @api.post(
         "/segment",

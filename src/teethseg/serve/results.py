@@ -60,7 +60,7 @@ class ResultStore:
         size = sum(p.stat().st_size for p in folder.iterdir())
         with self._lock:
             self._entries[result_id] = _Entry(folder, self.clock(), size)
-            self._expire(keep=result_id)
+            self._expire()
 
     def file(self, result_id: str, name: str) -> Path | None:
         """The path of a result's file, or None when the id, the name or the file is unknown or expired."""
@@ -89,19 +89,19 @@ class ResultStore:
         with self._lock:
             return sum(entry.size for entry in self._entries.values())
 
-    def _expire(self, keep: str | None = None) -> None:
-        """Drop results older than the age limit, then the oldest until within the size limit (lock held)."""
+    def _expire(self) -> None:
+        """Drop results older than the age limit, then the oldest until within the size limit,
+        always keeping the newest (a result alone over the limit stays until the next). Lock held."""
         now = self.clock()
         for result_id, entry in list(self._entries.items()):
-            if now - entry.created > self.max_age_s and result_id != keep:
+            if now - entry.created > self.max_age_s:
                 self._drop(result_id)
         total = sum(entry.size for entry in self._entries.values())
-        for result_id in sorted(self._entries, key=lambda k: self._entries[k].created):
+        for result_id in sorted(self._entries, key=lambda k: self._entries[k].created)[:-1]:
             if total <= self.max_bytes:
                 break
-            if result_id != keep:
-                total -= self._entries[result_id].size
-                self._drop(result_id)
+            total -= self._entries[result_id].size
+            self._drop(result_id)
 
     def _drop(self, result_id: str) -> None:
         shutil.rmtree(self._entries.pop(result_id).folder, ignore_errors=True)

@@ -138,9 +138,9 @@ def _private_file(folder: Path) -> tuple[int, str]:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), str(path)
 
 
-def too_large(name: str, limit: int) -> ApiError:
-    """The 413 error for an upload over ``limit`` bytes."""
-    return ApiError(413, f"{name}: upload over the {limit / 1e6:g} MB limit")
+def too_large(name: str | None, limit: int) -> ApiError:
+    """The 413 error for an upload over ``limit`` bytes (named when its name was already read)."""
+    return ApiError(413, f"{name + ': ' if name else ''}upload over the {limit / 1e6:g} MB limit")
 
 
 async def receive_upload(
@@ -155,7 +155,7 @@ async def receive_upload(
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
         raise ApiError(400, "expected a multipart/form-data upload with the radiograph in the field 'file'")
     if content_length and content_length.isdigit() and int(content_length) > limit + _FRAMING_BYTES:
-        raise too_large("upload", limit)
+        raise too_large(None, limit)  # refused before reading a byte
     part = _FilePart(folder, limit)
     callbacks = {name: getattr(part, name) for name in (
         "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished",
@@ -164,14 +164,14 @@ async def receive_upload(
     received = 0
     try:
         async for chunk in body:
+            parser.write(chunk)  # the file part stops itself at the limit
             received += len(chunk)
             if received > limit + _FRAMING_BYTES:  # small fields beside the file count too
                 raise _TooLarge()
-            parser.write(chunk)
         parser.finalize()
     except _TooLarge:
         part.discard()
-        raise too_large(display_name(part.name), limit) from None
+        raise too_large(display_name(part.name) if part.found else None, limit) from None
     except (MultipartParseError, ValueError) as error:
         part.discard()
         raise ApiError(400, f"malformed multipart upload ({str(error).splitlines()[0] if str(error) else 'parse error'})") from None
