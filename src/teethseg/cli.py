@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--model", default=None, help="model file (default: the bundled model)")
     export.add_argument("--onnx", required=True, help="output .onnx file (config embedded in its metadata)")
 
+    _add_serve(commands)  # serve: the web page and REST API (teethseg.serve)
+
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
     check = data_commands.add_parser("check", help="report layout, counts, sizes, mask values and problems")
@@ -89,6 +91,24 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=MIRROR_BY_DEFAULT,
                          help="also segment the mirror image and average (default: on): more accurate; "
                               "--no-mirror halves the network time")
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    """``teethseg serve``: the web page and REST API (``teethseg.serve``)."""
+    serve = commands.add_parser("serve", help="a web page and REST API for segmenting radiographs")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default: 127.0.0.1, this machine only; any other needs an API key)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    serve.add_argument("--numbering", default=None, action="append", metavar="MODEL",
+                       help="numbering model file(s), as for predict (default: the bundled numbering networks)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="radiographs segmented at once (default: one per CPU core, at most 4)")
+    serve.add_argument("--queue", type=int, default=16,
+                       help="uploads that may wait for a worker; more get 503 (default: 16)")
+    serve.add_argument("--max-upload-mb", type=float, default=50.0, help="largest upload in MB; more get 413 (default: 50)")
+    serve.add_argument("--api-key", default=None,
+                       help="require this key (header X-API-Key) on every /v1 call (default: $TEETHSEG_API_KEY)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,6 +161,12 @@ def _run(args: argparse.Namespace) -> int:
         written = export_onnx(args.model or default_model_path(), args.onnx)
         print(f"wrote {written}")
         return 0
+    if args.command == "serve":
+        from teethseg.serve.app import default_workers
+        from teethseg.serve.run import serve_command
+
+        return serve_command(args.host, args.port, args.model, args.numbering, args.workers or default_workers(),
+                             args.queue, args.max_upload_mb, args.api_key)
     if args.command == "data" and args.data_command == "check":
         from teethseg.data.check import check_command
 

@@ -15,8 +15,8 @@ import numpy as np
 from teethseg.data.index import DatasetIndex, Sample
 from teethseg.evaluation.boundary import BOUNDARY_NAMES, boundary_scores, pixel_spacing_mm, summarise
 from teethseg.evaluation.groups import image_groups
-from teethseg.evaluation.thumbnails import panels
 from teethseg.evaluation.metrics import METRIC_NAMES
+from teethseg.evaluation.thumbnails import panels
 
 WORST_IMAGES = 8
 

@@ -15,8 +15,8 @@ from teethseg.evaluation.html_report import card, cell, fmt, page, row, table, w
 from teethseg.evaluation.reports import Evaluation, evaluate_report
 from teethseg.evaluation.sections import legend, provenance_section
 from teethseg.evaluation.thumbnails import panels
-from teethseg.io.files import write_json
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
+from teethseg.io.files import write_json
 
 LOWER_IS_BETTER = {"hd95_px", "hd95_mm"}
 SAME = 1e-4  # differences smaller than this count as unchanged
@@ -53,9 +53,9 @@ def changed_most(data: str | Path, models: tuple[str, str], first: Evaluation, s
                  options: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``count`` images whose score moved most between A and B, segmented again by both
     (only these few are held as pictures)."""
-    from teethseg.inference.load import load_model
     from teethseg.data.layouts import index_dataset
     from teethseg.evaluation.evaluate import class_mapping
+    from teethseg.inference.load import load_model
 
     name = _ranked_score(first, second)
     scores_a = {r["image"]: r.get(name) for r in first.records}

@@ -10,8 +10,8 @@ from typing import Any
 from teethseg.evaluation.boundary import TOLERANCE_MM, TOLERANCE_PX
 from teethseg.evaluation.charts import dental_chart, histogram
 from teethseg.evaluation.html_report import card, cell, definitions, fmt, row, table
-from teethseg.evaluation.thumbnails import FALSE_NEGATIVE, FALSE_POSITIVE, WRONG_NUMBER
 from teethseg.evaluation.metrics import METRIC_NAMES
+from teethseg.evaluation.thumbnails import FALSE_NEGATIVE, FALSE_POSITIVE, WRONG_NUMBER
 
 GROUP_COLUMNS = [("images", "count"), ("dice", "score"), ("iou", "score"), ("hd95_px", "distance"), ("nsd_px", "score"),
                  ("hd95_mm", "distance"), ("nsd_mm", "score"), ("tooth_dice", "score"), ("tooth_count_accuracy", "percent")]

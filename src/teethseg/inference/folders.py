@@ -102,7 +102,7 @@ def default_batch_size(device: str) -> int:
     return 8 if wants_cuda(device) else 1
 
 
-def _read(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
+def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
     """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
     frames, info = read_frames_with_info(job[0])
     for frame in frames:
@@ -118,7 +118,7 @@ def _read(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]
     return items
 
 
-def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
+def with_source_facts(result: Result, extra: dict[str, Any]) -> Result:
     """Attach DICOM facts and areas in mm² (when the pixel spacing is known) to a result."""
     result.extra.update(extra)
     if "dicom" in extra:
@@ -171,7 +171,7 @@ def _segment(
     frames, outcome = [], []
     for job in jobs:
         try:
-            items = _read(job)
+            items = read_input(job)
         except TeethsegError as error:
             outcome.append((0, [(True, str(error))]))
             continue
@@ -186,7 +186,7 @@ def _segment(
             if isinstance(result, str):
                 outcome[index][1].append((True, f"{path}: {result}"))
                 continue
-            result = _finish_result(result, extra)
+            result = with_source_facts(result, extra)
             try:
                 names = ", ".join(p.name for p in write_result(result, out_dir, stem))
             except Exception as error:  # noqa: BLE001 - nothing of this image is left half-written
