@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="images per network call (default: 1 on CPU, 8 on a GPU)")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
+    predict.add_argument("--dicom-seg", action="store_true",
+                         help="also write <stem>_seg.dcm (DICOM Segmentation) for non-DICOM inputs "
+                              "(DICOM inputs always get it), with new UIDs and empty patient fields")
+    predict.add_argument("--dicom-sr", action="store_true",
+                         help="also write <stem>_sr.dcm, a DICOM measurement report (TID 1500): tooth count, "
+                              "FDI numbers not found, areas in mm² (implies --dicom-seg, which it refers to)")
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -112,7 +118,8 @@ def _run(args: argparse.Namespace) -> int:
         from teethseg.outputs import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
-                               args.batch_size, args.skip_existing, args.mirror, args.numbering)
+                               args.batch_size, args.skip_existing, args.mirror, args.numbering,
+                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr)
     if args.command == "evaluate":
         from teethseg.evaluate import evaluate
 

@@ -27,6 +27,7 @@ from teethseg.api import load_model
 from teethseg.errors import TeethsegError
 from teethseg.device import wants_cuda
 from teethseg.dicom import with_areas_mm2
+from teethseg.dicom_out.files import write_dicom_outputs
 from teethseg.io import check_segmentable, is_image_file, read_frames_with_info, write_json, write_png
 from teethseg.mirror import MIRROR_BY_DEFAULT
 from teethseg.predict import Result
@@ -62,7 +63,7 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
     return files, problems
 
 
-def write_result(result: Result, out: Path, stem: str) -> list[Path]:
+def write_result(result: Result, out: Path, stem: str, dicom_seg: bool = False, dicom_sr: bool = False) -> list[Path]:
     """Write every output of one radiograph, the JSON last; return the paths written."""
     written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
@@ -74,6 +75,8 @@ def write_result(result: Result, out: Path, stem: str) -> list[Path]:
     if result.numbered:
         written.append(out / f"{stem}_teeth.png")
         write_png(written[-1], result.labels)
+    # DICOM outputs (teethseg.dicom_out): a SEG for DICOM inputs or with --dicom-seg, an SR with --dicom-sr.
+    written.extend(write_dicom_outputs(result, out, stem, seg=dicom_seg, sr=dicom_sr))
     written.append(out / f"{stem}.json")
     write_json(written[-1], result.summary())
     return written
@@ -147,7 +150,7 @@ def _finish_result(result: Result, extra: dict[str, Any]) -> Result:
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
-    numbering: str | Path | list[str | Path] | None = None,
+    numbering: str | Path | list[str | Path] | None = None, dicom_seg: bool = False, dicom_sr: bool = False,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
     if batch_size is not None and batch_size < 1:
@@ -173,13 +176,13 @@ def predict_command(
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
-    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems)
+    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr))
     print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
 
 
 def _segment(
-    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path
+    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False)
 ) -> list[tuple[int, list[tuple[bool, str]]]]:
     """Read, segment and write a group of inputs (every frame).
 
@@ -201,7 +204,7 @@ def _segment(
         for (index, path, (stem, _, extra)), result in zip(chunk, results):
             result = _finish_result(result, extra)
             try:
-                names = ", ".join(p.name for p in write_result(result, out_dir, stem))
+                names = ", ".join(p.name for p in write_result(result, out_dir, stem, *dicom))
             except (TeethsegError, OSError) as error:
                 outcome[index][1].append((True, f"{path}: could not write outputs ({error})"))
                 continue
@@ -228,7 +231,8 @@ def _look_notes(result: Result) -> str:
 
 
 def _run(
-    jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str]
+    jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str],
+    dicom: tuple[bool, bool] = (False, False),
 ) -> tuple[int, int]:
     """Segment groups of ``batch_size`` inputs in ``workers`` threads, reporting in input order.
 
@@ -239,7 +243,7 @@ def _run(
     bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=True if len(jobs) < 2 else None)
     groups = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
     with ThreadPoolExecutor(workers) as pool:
-        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir)
+        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom)
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1
