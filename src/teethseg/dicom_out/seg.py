@@ -99,22 +99,24 @@ def build_segmentation(
 
 
 def segmentation_labels(seg: Dataset | str | Path, class_names: list[str]) -> np.ndarray:
-    """A SEG back as an HxW uint8 map of class values (the ``_teeth.png`` convention).
+    """A SEG of one single-frame image back as an HxW uint8 map of class values (``_teeth.png``).
 
-    A segment labelled with one of ``class_names`` gets that class's index; any other
-    (a binary model's "Tooth") gets 1.
+    A segment labelled with one of ``class_names`` gets that class's index; any other (a
+    binary model's "Tooth") gets 1. Frames are read with pydicom: highdicom 0.28 cannot read
+    back its own SEGs of projection radiographs with a pixel spacing (no Slice Thickness).
     """
-    import highdicom as hd
+    import pydicom
 
-    seg = hd.seg.segread(seg) if isinstance(seg, (str, Path)) else hd.seg.Segmentation.from_dataset(seg, copy=False)
-    uid = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
-    numbers = seg.get_segment_numbers()
-    stack = seg.get_pixels_by_source_instance([uid], segment_numbers=numbers, combine_segments=False,
-                                              skip_overlap_checks=True)[0]
-    labels = np.zeros(stack.shape[:2], dtype=np.uint8)
-    for index, number in enumerate(numbers):
-        name = seg.get_segment_description(number).segment_label
-        labels[stack[..., index] > 0] = class_names.index(name) if name in class_names else 1
+    dataset = pydicom.dcmread(seg) if isinstance(seg, (str, Path)) else seg
+    frames = dataset.pixel_array
+    frames = frames[None] if frames.ndim == 2 else frames
+    names = {int(item.SegmentNumber): str(item.SegmentLabel) for item in dataset.SegmentSequence}
+    labels = np.zeros((int(dataset.Rows), int(dataset.Columns)), dtype=np.uint8)
+    shared = dataset.SharedFunctionalGroupsSequence[0] if "SharedFunctionalGroupsSequence" in dataset else Dataset()
+    for frame, item in zip(frames, dataset.PerFrameFunctionalGroupsSequence):
+        identification = item.get("SegmentIdentificationSequence") or shared.SegmentIdentificationSequence
+        name = names[int(identification[0].ReferencedSegmentNumber)]
+        labels[frame > 0] = class_names.index(name) if name in class_names else 1
     return labels
 
 

@@ -96,7 +96,7 @@ def build_report(
         procedure_reported=codes.SCT.RadiographyOfTeeth,
         imaging_measurements=groups,
     )
-    return hd.sr.ComprehensiveSR(
+    document = hd.sr.ComprehensiveSR(
         evidence=[source, seg],
         content=report,
         series_instance_uid=generate_uid(),
@@ -107,3 +107,10 @@ def build_report(
         is_complete=True,
         series_description=SERIES_DESCRIPTION,
     )
+    # A private coding scheme is declared in the SOP Common module (PS3.3 C.12.1.1.5).
+    scheme = Dataset()
+    scheme.CodingSchemeDesignator = SCHEME
+    scheme.CodingSchemeName = "teethseg concepts"
+    scheme.CodingSchemeResponsibleOrganization = "teethseg"
+    document.CodingSchemeIdentificationSequence = [scheme]
+    return document
