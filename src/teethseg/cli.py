@@ -61,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--model", default=None, help="model file (default: the bundled model)")
     export.add_argument("--onnx", required=True, help="output .onnx file (config embedded in its metadata)")
 
+    pacs = commands.add_parser("pacs", help="segment a PACS's radiographs over DICOMweb and store the SEGs back")
+    pacs.add_argument("--url", required=True, help="DICOMweb root, e.g. http://HOST:PORT/dicom-web")
+    pacs.add_argument("--since", default=None, metavar="DATE", help="only studies from this date on (YYYY-MM-DD)")
+    pacs.add_argument("--modality", default="PX,DX,IO", help="modalities of the series to segment (default: PX,DX,IO)")
+    pacs.add_argument("--dry-run", action="store_true", help="list the instances that would be segmented, store nothing")
+    pacs.add_argument("--dicom-sr", action="store_true", help="also store a measurement report (TID 1500) per image")
+    pacs.add_argument("--user", default=None, help="HTTP basic user (or env TEETHSEG_PACS_USER); the password "
+                                                   "comes from env TEETHSEG_PACS_PASSWORD")
+    pacs.add_argument("--token", default=None, help="bearer token (better: env TEETHSEG_PACS_TOKEN)")
+    _add_model_arguments(pacs)
+
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
     check = data_commands.add_parser("check", help="report layout, counts, sizes, mask values and problems")
@@ -120,6 +131,11 @@ def _run(args: argparse.Namespace) -> int:
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering,
                                dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr)
+    if args.command == "pacs":
+        from teethseg.pacs import pacs_command
+
+        return pacs_command(args.url, args.since, args.modality, args.dry_run, args.dicom_sr, args.user, None,
+                            args.token, args.model, args.device, args.backend, args.mirror, args.numbering)
     if args.command == "evaluate":
         from teethseg.evaluate import evaluate
 
