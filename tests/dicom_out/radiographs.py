@@ -19,11 +19,12 @@ PIXEL_SPACING = (0.1, 0.1)
 
 
 def sample_dicom(path: Path, sample: int = 0, study_uid: str | None = None, patient: str = "TEST^PATIENT",
-                 pixel_spacing: tuple[float, float] | None = PIXEL_SPACING) -> Path:
-    """A panoramic (modality PX) Secondary Capture of a bundled sample, with patient and study set."""
+                 pixel_spacing: tuple[float, float] | None = PIXEL_SPACING, source: Path | None = None) -> Path:
+    """A panoramic (modality PX) Secondary Capture of a bundled sample (or of ``source``), with
+    patient and study set."""
     import highdicom as hd
 
-    pixels = np.asarray(Image.open(sample_paths()[sample]).convert("L"))
+    pixels = np.asarray(Image.open(source or sample_paths()[sample]).convert("L"))
     image = hd.sc.SCImage(
         pixel_array=pixels, photometric_interpretation="MONOCHROME2", bits_allocated=8,
         coordinate_system="PATIENT", study_instance_uid=study_uid or generate_uid(),
