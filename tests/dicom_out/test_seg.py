@@ -140,3 +140,24 @@ def test_seg_is_written_only_when_due(tmp_path):
     result.extra = {}
     assert [p.name for p in write_dicom_outputs(result, tmp_path, "c", seg=True)] == ["c_seg.dcm"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c_seg.dcm"]  # no temporary left beside it
+
+
+def test_a_dicom_without_study_or_patient_still_gets_a_valid_seg(tmp_path):
+    from pydicom.dataset import Dataset
+
+    from teethseg.dicom_out.source import complete
+
+    header = Dataset()
+    header.SOPInstanceUID, header.Rows, header.Columns, header.Modality = "1.2.3.4", 40, 60, "DX"
+    header.SamplesPerPixel, header.PhotometricInterpretation, header.BitsAllocated = 1, "MONOCHROME2", 8
+    header = complete(header)
+    assert header.SOPInstanceUID == "1.2.3.4" and header.StudyInstanceUID and header.SeriesInstanceUID
+    assert header.PatientID == "" and header.StudyDate == ""
+    labels = np.zeros((40, 60), dtype=np.uint8)
+    labels[10:30, 5:25] = 9  # FDI 21
+    seg = build_segmentation(labels, FDI_CLASSES, header)
+    seg.save_as(tmp_path / "s.dcm", enforce_file_format=True)
+    assert [item.SegmentLabel for item in seg.SegmentSequence] == ["21"]
+    np.testing.assert_array_equal(segmentation_labels(tmp_path / "s.dcm", FDI_CLASSES), labels)
+    errors, _ = dciodvfy(tmp_path / "s.dcm")
+    assert errors == []

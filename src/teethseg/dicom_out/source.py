@@ -53,11 +53,30 @@ def new_source(shape: tuple[int, int], pixel_spacing: list[float] | None = None)
     return header
 
 
+# Type 2 attributes of the patient and study that a SEG copies from its source: empty when absent.
+_EMPTY_IF_ABSENT = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber",
+                    "ReferringPhysicianName", "StudyID", "StudyDate", "StudyTime")
+
+
+def complete(header: Dataset) -> Dataset:
+    """A DICOM header with what a SEG needs of its source: new Study/Series UIDs where the file
+    has none (a SEG must name them), empty patient and study fields where they are absent."""
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        if not header.get(keyword):
+            setattr(header, keyword, generate_uid())
+    if not header.get("SOPClassUID"):
+        header.SOPClassUID = SecondaryCaptureImageStorage
+    for keyword in _EMPTY_IF_ABSENT:
+        if keyword not in header:
+            setattr(header, keyword, "")
+    return header
+
+
 def source_for(source_path: str | None, labels: np.ndarray, dicom: dict | None) -> Dataset:
     """The header a prediction's DICOM objects refer to: the input's own when it was DICOM."""
     if dicom and source_path:
         header = dicom_header(source_path)
         if (int(header.get("Rows", 0)), int(header.get("Columns", 0))) != labels.shape:
             raise TeethsegError(source_path, "the DICOM header's Rows and Columns differ from the segmented image")
-        return header
+        return complete(header)
     return new_source(labels.shape)
