@@ -15,9 +15,9 @@ import numpy as np
 
 import teethseg
 from teethseg.data.framings import close_view
-from teethseg.inference.folders import sample_paths
 from teethseg.io.images import read_image
 from teethseg.io.overlay import overlay
+from teethseg.predict.folders import sample_paths
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "close-view.jpg"
 

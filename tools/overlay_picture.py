@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 
 import teethseg
-from teethseg.inference.folders import sample_paths
 from teethseg.io.overlay import numbered_overlay
+from teethseg.predict.folders import sample_paths
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "overlay.jpg"
 

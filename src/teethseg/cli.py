@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="images per network call (default: 1 on CPU, 8 on a GPU)")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
+    predict.add_argument("--dicom-seg", action="store_true",
+                         help="also write <stem>_seg.dcm (DICOM Segmentation) for non-DICOM inputs "
+                              "(DICOM inputs always get it), with new UIDs and empty patient fields")
+    predict.add_argument("--dicom-sr", action="store_true",
+                         help="also write <stem>_sr.dcm, a DICOM measurement report (TID 1500): tooth count, "
+                              "FDI numbers not found, areas in mm² (implies --dicom-seg, which it refers to)")
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -64,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
     export.add_argument("--model", default=None, help="model file (default: the bundled model)")
     export.add_argument("--onnx", required=True, help="output .onnx file (config embedded in its metadata)")
+
+    pacs = commands.add_parser("pacs", help="segment a PACS's radiographs over DICOMweb and store the SEGs back")
+    pacs.add_argument("--url", required=True, help="DICOMweb root, e.g. http://HOST:PORT/dicom-web")
+    pacs.add_argument("--since", default=None, metavar="DATE", help="only studies from this date on (YYYY-MM-DD)")
+    pacs.add_argument("--modality", default="PX,DX,IO", help="modalities of the series to segment (default: PX,DX,IO)")
+    pacs.add_argument("--dry-run", action="store_true", help="list the instances that would be segmented, store nothing")
+    pacs.add_argument("--dicom-sr", action="store_true", help="also store a measurement report (TID 1500) per image")
+    pacs.add_argument("--user", default=None, help="HTTP basic user (or env TEETHSEG_PACS_USER); the password "
+                                                   "comes from env TEETHSEG_PACS_PASSWORD")
+    pacs.add_argument("--token", default=None, help="bearer token (better: env TEETHSEG_PACS_TOKEN)")
+    _add_model_arguments(pacs)
 
     _add_serve(commands)  # serve: the web page and REST API (teethseg.serve)
 
@@ -140,10 +157,16 @@ def _run(args: argparse.Namespace) -> int:
               report=args.report)
         return 0
     if args.command == "predict":
-        from teethseg.inference.folders import predict_command
+        from teethseg.predict.folders import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
-                               args.batch_size, args.skip_existing, args.mirror, args.numbering)
+                               args.batch_size, args.skip_existing, args.mirror, args.numbering,
+                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr)
+    if args.command == "pacs":
+        from teethseg.pacs import pacs_command
+
+        return pacs_command(args.url, args.since, args.modality, args.dry_run, args.dicom_sr, args.user, None,
+                            args.token, args.model, args.device, args.backend, args.mirror, args.numbering)
     if args.command == "evaluate" and (args.report or args.compare):  # report hook (teethseg.evaluation)
         from teethseg.evaluation.commands import report_command
 

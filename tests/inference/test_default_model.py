@@ -16,11 +16,11 @@ from teethseg.data.framings import close_view
 from teethseg.errors import TeethsegError
 from teethseg.evaluation.metrics import compute_binary_scores, per_class_dice
 from teethseg.inference.ensemble import AveragedNetworks
-from teethseg.inference.folders import sample_paths
 from teethseg.inference.network import Network
 from teethseg.inference.segmenter import Segmenter
 from teethseg.io.images import read_image, read_mask
 from teethseg.nn.bundled import card_entries, default_card, numbering_entries, weights_folder
+from teethseg.predict.folders import sample_paths
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -114,7 +114,7 @@ def test_cpu_prediction_through_onnx_never_imports_torch():
     import sys
 
     code = (
-        "import sys, teethseg; from teethseg.inference.folders import sample_paths; "
+        "import sys, teethseg; from teethseg.predict.folders import sample_paths; "
         "seg = teethseg.load_model(device='cpu'); seg.predict(sample_paths()[0]); "
         "print(seg.backend_name, 'torch' in sys.modules, 'monai' in sys.modules)"
     )

@@ -6,9 +6,9 @@ from PIL import Image
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
-from teethseg.inference.outputs import write_result
 from teethseg.inference.segmenter import Segmenter
 from teethseg.nn.device import choose_device
+from teethseg.predict.outputs import write_result
 from teethseg.teeth.postprocess import remove_small_blobs
 from teethseg.teeth.records import tooth_records
 
@@ -95,8 +95,8 @@ def test_numbered_model_writes_teeth_map_and_fdi_records(tmp_path):
 
 
 def test_a_tooth_named_with_low_confidence_is_flagged_for_a_check(tmp_path):
-    from teethseg.inference.folders import _numbers_note
     from teethseg.io.overlay import numbered_overlay
+    from teethseg.predict.folders import _numbers_note
 
     names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
     config = ModelConfig(input_size=[32, 48], num_classes=33, class_names=names)

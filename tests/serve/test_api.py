@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -174,6 +175,10 @@ def test_dicom_gets_its_facts_and_areas_in_mm2(client):
     record = response.json()
     assert record["dicom"]["pixel_spacing_mm"] == [0.1, 0.1]
     assert record["teeth"] and all(t["area_mm2"] == pytest.approx(t["area_px"] * 0.01, abs=1e-3) for t in record["teeth"])
+    seg = client.get(record["files"]["seg"])  # a DICOM upload gets its Segmentation too
+    assert seg.status_code == 200 and seg.headers["content-type"] == "application/dicom"
+    segmented = pydicom.dcmread(io.BytesIO(seg.content))
+    assert segmented.Modality == "SEG" and len(segmented.SegmentSequence) == record["teeth_count"]
 
 
 HOSTILE = [

@@ -45,7 +45,7 @@ STATIC = Path(str(resources.files("teethseg") / "serve" / "static"))
 # The page talks only to this server: no CDN, no inline script, nothing from elsewhere.
 PAGE_POLICY = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
                "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-MEDIA_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg"}
+MEDIA_TYPES = {"png": "image/png", "json": "application/json", "jpg": "image/jpeg", "dcm": "application/dicom"}
 
 
 @dataclass
@@ -201,7 +201,7 @@ def create_app(load: Callable[[], Any], settings: ServeSettings | None = None) -
                 upload.path.unlink(missing_ok=True)
         return records[0] if len(records) == 1 else {"frames": len(records), "results": records}
 
-    @api.get("/results/{result_id}/{name}", summary="A result's file: mask.png, teeth.png, overlay.png, record.json, image.jpg")
+    @api.get("/results/{result_id}/{name}", summary="A result's file: mask.png, teeth.png, overlay.png, record.json, image.jpg, seg.dcm (DICOM inputs)")
     def result_file(result_id: str, name: str) -> FileResponse:
         path = state.store.file(result_id, name)
         if path is None:

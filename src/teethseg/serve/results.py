@@ -25,6 +25,7 @@ FILES = {
     "overlay.png": f"{STEM}_overlay.png",
     "record.json": f"{STEM}.json",
     "image.jpg": "image.jpg",
+    "seg.dcm": f"{STEM}_seg.dcm",
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]{22}$")  # token_urlsafe(16)
 

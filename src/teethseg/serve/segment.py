@@ -15,9 +15,9 @@ import numpy as np
 from PIL import Image
 
 from teethseg.errors import TeethsegError
-from teethseg.inference.folders import read_input, with_source_facts
-from teethseg.inference.outputs import write_result
 from teethseg.io.files import atomic_path
+from teethseg.predict.folders import read_input, with_source_facts
+from teethseg.predict.outputs import write_result
 from teethseg.serve.errors import ApiError
 from teethseg.serve.results import STEM, ResultStore
 from teethseg.serve.uploads import Upload
@@ -41,9 +41,10 @@ def _write_picture(path: Path, image: np.ndarray) -> None:
         Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)).save(temporary, "JPEG", quality=90)
 
 
-def links(result_id: str, numbered: bool) -> dict[str, str]:
-    """The URLs of a result's files."""
-    names = ["mask.png", "overlay.png", *(["teeth.png"] if numbered else []), "record.json", "image.jpg"]
+def links(result_id: str, numbered: bool, segmentation: bool = False) -> dict[str, str]:
+    """The URLs of a result's files (``seg.dcm``: the DICOM Segmentation of a DICOM upload)."""
+    names = ["mask.png", "overlay.png", *(["teeth.png"] if numbered else []), "record.json", "image.jpg",
+             *(["seg.dcm"] if segmentation else [])]
     return {name.split(".")[0]: f"/v1/results/{result_id}/{name}" for name in names}
 
 
@@ -52,24 +53,23 @@ def segment_upload(segmenter: Any, upload: Upload, store: ResultStore) -> list[d
 
     The upload file is removed whatever happens.
     """
-    try:
-        frames = read_upload(upload)
-    finally:
-        upload.path.unlink(missing_ok=True)
     written: list[tuple[str, Path]] = []
     records = []
     try:
-        for frame, extra in frames:
+        for frame, extra in read_upload(upload):
             result = with_source_facts(segmenter.predict_batch([frame], [upload.name])[0], extra)
             result_id, folder = store.new_folder()
             written.append((result_id, folder))
-            write_result(result, folder, STEM)
+            paths = write_result(result, folder, STEM, source_path=upload.path)  # a DICOM's SEG reads its header again
             _write_picture(folder / "image.jpg", result.image)
-            records.append({**result.summary(), "id": result_id, "files": links(result_id, result.numbered)})
+            segmentation = any(path.name.endswith("_seg.dcm") for path in paths)
+            records.append({**result.summary(), "id": result_id, "files": links(result_id, result.numbered, segmentation)})
     except BaseException:
         for _, folder in written:
             store.discard(folder)
         raise
+    finally:
+        upload.path.unlink(missing_ok=True)
     for result_id, folder in written:
         store.add(result_id, folder)
     return records

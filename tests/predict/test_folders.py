@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import teethseg.inference.folders as folders
+import teethseg.predict.folders as folders
 from teethseg.cli import main
-from teethseg.inference.folders import sample_paths
+from teethseg.predict.folders import sample_paths
 
 
 def _sample(size: tuple[int, int]) -> Image.Image:

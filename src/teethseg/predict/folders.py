@@ -1,6 +1,6 @@
 """``teethseg predict``: expand files and folders, segment them in batches, write each one's files.
 
-For ``<stem>`` it writes the files of ``teethseg.inference.outputs``. On a CPU each core segments its own
+For ``<stem>`` it writes the files of ``teethseg.predict.outputs``. On a CPU each core segments its own
 image, so decoding and writing overlap with the network. A bad file is reported in one line
 and the others are still processed; the exit code is non-zero when any input failed.
 """
@@ -24,11 +24,11 @@ from tqdm import tqdm
 from teethseg.errors import TeethsegError
 from teethseg.inference.load import load_model
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
-from teethseg.inference.outputs import write_result
 from teethseg.inference.result import Result
 from teethseg.io.dicom import with_areas_mm2
 from teethseg.io.images import check_segmentable, is_image_file, read_frames_with_info
 from teethseg.nn.device import wants_cuda
+from teethseg.predict.outputs import write_result
 
 # Images segmented at once on a CPU, each by its own thread.
 MAX_WORKERS = 4
@@ -129,7 +129,7 @@ def with_source_facts(result: Result, extra: dict[str, Any]) -> Result:
 def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
-    numbering: str | Path | list[str | Path] | None = None,
+    numbering: str | Path | list[str | Path] | None = None, dicom_seg: bool = False, dicom_sr: bool = False,
 ) -> int:
     """Segment every input; print what was written; return the exit code."""
     if batch_size is not None and batch_size < 1:
@@ -155,13 +155,13 @@ def predict_command(
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
-    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems)
+    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr))
     print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
 
 
 def _segment(
-    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path
+    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False)
 ) -> list[tuple[int, list[tuple[bool, str]]]]:
     """Read, segment and write a group of inputs (every frame).
 
@@ -188,7 +188,7 @@ def _segment(
                 continue
             result = with_source_facts(result, extra)
             try:
-                names = ", ".join(p.name for p in write_result(result, out_dir, stem))
+                names = ", ".join(p.name for p in write_result(result, out_dir, stem, *dicom))
             except Exception as error:  # noqa: BLE001 - nothing of this image is left half-written
                 outcome[index][1].append((True, f"{path}: could not write outputs ({_first_line(error)})"))
                 continue
@@ -234,7 +234,8 @@ def _look_notes(result: Result) -> str:
 
 
 def _run(
-    jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str]
+    jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str],
+    dicom: tuple[bool, bool] = (False, False),
 ) -> tuple[int, int]:
     """Segment groups of ``batch_size`` inputs in ``workers`` threads, reporting in input order.
 
@@ -245,7 +246,7 @@ def _run(
     bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=True if len(jobs) < 2 else None)
     groups = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
     with ThreadPoolExecutor(workers) as pool:
-        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir)
+        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom)
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1

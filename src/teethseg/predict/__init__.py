@@ -1,0 +1,1 @@
+"""`teethseg predict`: files and folders in, each result out as PNG, JSON and DICOM files."""
