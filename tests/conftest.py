@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,30 @@ def model_file(tmp_path: Path) -> Path:
     path = tmp_path / "m.safetensors"
     save_model(path, build_network(config), config)
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright, one for the whole run (Playwright's sync API
+    runs one event loop per thread); fails under CI when it cannot start, else skips."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+    except Exception as error:  # the package missing or its driver not starting
+        reason = f"Playwright cannot start: {error}"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as error:
+        playwright.stop()
+        reason = f"Chromium ({CHROMIUM}) cannot start: {str(error).splitlines()[0]}"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    yield browser
+    browser.close()
+    playwright.stop()

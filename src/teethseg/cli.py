@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from teethseg import __version__
 from teethseg.errors import TeethsegError
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
+from teethseg.io.images import quiet_decoders
 
 DEVICE_HELP = "where the networks run: auto = a CUDA GPU when PyTorch sees one, else the CPU"
 
@@ -131,6 +132,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``teethseg`` command; returns the exit code."""
     args = _parser().parse_args(argv)
+    quiet_decoders()
     try:
         code = _run(args)
         sys.stdout.flush()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from teethseg.errors import TeethsegError
+from teethseg.errors import TeethsegError, one_line
 
 DEFAULT_MODALITIES = "PX,DX,IO"
 # Credentials come from these variables or from options, never from a file.
@@ -165,7 +165,7 @@ def pacs_command(
     try:
         instances = list(find_instances(client, modalities, since))
     except Exception as error:
-        raise TeethsegError(url, f"cannot search the PACS ({_first_line(error)})") from None
+        raise TeethsegError(url, f"cannot search the PACS ({one_line(error)})") from None
     done_by_study: dict[str, set[str]] = {}
     todo, failed = [], 0
     for instance in instances:
@@ -173,7 +173,7 @@ def pacs_command(
             try:
                 done_by_study[instance.study] = segmented_instances(client, instance.study)
             except Exception as error:
-                print(f"teethseg: error: study {instance.study}: cannot list its SEGs ({_first_line(error)})", file=sys.stderr)
+                print(f"teethseg: error: study {instance.study}: cannot list its SEGs ({one_line(error)})", file=sys.stderr)
                 done_by_study[instance.study] = {i.sop for i in instances if i.study == instance.study}
                 failed += 1
         if instance.sop not in done_by_study[instance.study]:
@@ -195,7 +195,7 @@ def pacs_command(
                 client.store_instances([item], instance.study)
         except Exception as error:  # one bad instance (or a refused store) never stops the others
             failed += 1
-            problem = error.problem if isinstance(error, TeethsegError) else _first_line(error)
+            problem = error.problem if isinstance(error, TeethsegError) else one_line(error)
             print(f"teethseg: error: {instance}: {problem}", file=sys.stderr)
             continue
         stored += 1
@@ -205,8 +205,3 @@ def pacs_command(
     per = f" ({seconds / stored:.2f} s each)" if stored else ""
     print(f"{stored} of {len(todo)} instances segmented and stored{per}" + (f"; {failed} failed" if failed else ""))
     return 1 if failed else 0
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

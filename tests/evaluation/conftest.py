@@ -4,19 +4,14 @@ one DICOM image, and headless Chromium (Debian's, driven by Playwright)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tests.conftest import tiny_config, write_images_masks
 
 FDI = [f"{q}{p}" for q in "1234" for p in range(1, 9)]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 def numbered_data(root: Path) -> Path:
@@ -54,24 +49,3 @@ def binary_model(path: Path, seed: int) -> Path:
     torch.manual_seed(seed)
     save_model(path, build_network(config), config)
     return path
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """A launched headless Chromium; fails under CI when it cannot start, else skips."""
-    try:
-        from playwright.sync_api import sync_playwright
-
-        playwright = sync_playwright().start()
-    except Exception as error:  # the package missing or its driver not starting
-        reason = f"Playwright cannot start: {error}"
-        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    except Exception as error:
-        playwright.stop()
-        reason = f"Chromium ({CHROMIUM}) cannot start: {str(error).splitlines()[0]}"
-        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
-    yield browser
-    browser.close()
-    playwright.stop()

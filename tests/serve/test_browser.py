@@ -6,30 +6,17 @@ Fails (does not skip) when the browser cannot start and the environment variable
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from tests.serve.hostile import SAMPLE
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-
-
-def unavailable(reason: str) -> None:
-    """Skip locally; in CI a missing browser is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"browser test cannot run in CI: {reason}")
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -62,23 +49,6 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        unavailable(f"playwright is not installed ({error})")
-    if not Path(CHROMIUM).exists():
-        unavailable(f"{CHROMIUM} not found (tools/setup.sh installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as error:  # noqa: BLE001 - any launch failure means no browser
-            unavailable(f"chromium did not start: {str(error).splitlines()[0]}")
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def predicted(tmp_path_factory):
     """``teethseg predict`` on the sample, as a separate command: its record and label map."""
     out = tmp_path_factory.mktemp("predict")
@@ -97,9 +67,9 @@ def inner_pixel(labels: np.ndarray, value: int) -> tuple[int, int]:
     return int(x), int(y)
 
 
-def test_the_page_segments_a_sample_as_predict_does(server, browser, predicted, tmp_path):
+def test_the_page_segments_a_sample_as_predict_does(server, chromium, predicted, tmp_path):
     record, labels = predicted
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page = chromium.new_page(viewport={"width": 1280, "height": 860})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(server + "/")

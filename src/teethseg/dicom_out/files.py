@@ -12,7 +12,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from teethseg.errors import TeethsegError
+from teethseg.errors import TeethsegError, one_line
 
 
 def dicom_objects(result: Any, source: Dataset, sr: bool = False) -> list[tuple[str, Dataset]]:
@@ -31,8 +31,7 @@ def dicom_objects(result: Any, source: Dataset, sr: bool = False) -> list[tuple[
     except TeethsegError as error:
         raise TeethsegError(result.source, error.problem) from None
     except Exception as error:  # highdicom refuses headers it cannot derive a SEG from, with several types
-        text = str(error).strip().splitlines()
-        raise TeethsegError(result.source, f"cannot build the DICOM outputs ({text[0] if text else type(error).__name__})") from None
+        raise TeethsegError(result.source, f"cannot build the DICOM outputs ({one_line(error)})") from None
     return objects
 
 

@@ -78,5 +78,11 @@ def source_for(source_path: str | None, labels: np.ndarray, dicom: dict | None) 
         header = dicom_header(source_path)
         if (int(header.get("Rows", 0)), int(header.get("Columns", 0))) != labels.shape:
             raise TeethsegError(source_path, "the DICOM header's Rows and Columns differ from the segmented image")
+        # The geometry a SEG copies is the spacing teethseg read and trusted (teethseg.io.dicom), not a damaged one.
+        for keyword in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+            if keyword in header:
+                del header[keyword]
+        if dicom.get("pixel_spacing_mm"):
+            header.PixelSpacing = [float(value) for value in dicom["pixel_spacing_mm"]]
         return complete(header)
     return new_source(labels.shape)

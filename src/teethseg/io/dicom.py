@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from teethseg.errors import TeethsegError
+from teethseg.errors import TeethsegError, one_line
 from teethseg.io.limits import MAX_FRAMES, MAX_PIXELS, MAX_STACK_PIXELS
 
 DICOM_SUFFIXES = (".dcm", ".dicom")
@@ -43,10 +43,6 @@ def is_dicom_file(path: str | Path) -> bool:
         return False
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
 
 def _open(path: Path, header_only: bool = False):
     """The parsed dataset; every failure becomes one TeethsegError naming the file."""
@@ -58,7 +54,7 @@ def _open(path: Path, header_only: bool = False):
     except InvalidDicomError:
         pass  # no 'DICM' preamble: old ACR-NEMA style files still parse when forced
     except Exception as error:  # pydicom raises many types on hostile bytes
-        raise TeethsegError(path, f"corrupt or truncated DICOM file ({_first_line(error)})") from None
+        raise TeethsegError(path, f"corrupt or truncated DICOM file ({one_line(error)})") from None
     try:
         dataset = pydicom.dcmread(path, stop_before_pixels=header_only, force=True)
         if "Rows" in dataset and "Columns" in dataset:
@@ -93,12 +89,18 @@ def _check_geometry(path: Path, dataset: Any) -> tuple[int, int, int]:
     return rows, columns, frames
 
 
+# Pixel sizes a radiograph can have, in mm (intraoral sensors about 0.02, CBCT up to about 0.4);
+# values outside are damaged headers, and the areas in mm² would be nonsense or overflow.
+SPACING_RANGE_MM = (1e-3, 10.0)
+
+
 def _float_pair(value: Any) -> list[float] | None:
     try:
         pair = [float(v) for v in value]
     except (TypeError, ValueError):
         return None
-    return pair if len(pair) == 2 and all(math.isfinite(v) and v > 0 for v in pair) else None
+    low, high = SPACING_RANGE_MM
+    return pair if len(pair) == 2 and all(math.isfinite(v) and low <= v <= high for v in pair) else None
 
 
 def pixel_spacing(dataset: Any) -> tuple[list[float] | None, str | None]:
@@ -161,8 +163,9 @@ def apply_window(values: np.ndarray, center: float, width: float, function: str 
     return np.clip((values - (center - 0.5)) / (width - 1.0) + 0.5, 0.0, 1.0)
 
 
-def _to_unit(frame: np.ndarray, dataset: Any, window: tuple[float, float, str] | None) -> np.ndarray:
-    """One decoded frame -> grey float32 in [0, 1] through the display chain."""
+def _to_unit(frame: np.ndarray, dataset: Any, window: tuple[float, float, str] | None, path: Path) -> np.ndarray:
+    """One decoded frame -> grey float32 in [0, 1] through the display chain; values that rescaling
+    makes non-finite (an absurd Rescale Slope) are refused, not segmented as a blank image."""
     from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi
 
     photometric = str(dataset.get("PhotometricInterpretation", "MONOCHROME2")).upper()
@@ -172,7 +175,11 @@ def _to_unit(frame: np.ndarray, dataset: Any, window: tuple[float, float, str] |
     if frame.ndim == 3:  # colour, already RGB: decoders convert YBR by default
         top = float(2 ** (_integer(dataset, "BitsStored", 8) or 8) - 1)
         return np.clip(frame[..., :3].astype(np.float64) @ _LUMA / top, 0, 1).astype(np.float32)
-    values = np.asarray(apply_modality_lut(frame, dataset), dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.asarray(apply_modality_lut(frame, dataset), dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise TeethsegError(path, f"DICOM Rescale Slope {dataset.get('RescaleSlope')} and Intercept "
+                                  f"{dataset.get('RescaleIntercept')} make pixel values overflow")
     if window is not None:
         unit = apply_window(values, *window)
     elif "VOILUTSequence" in dataset:
@@ -221,12 +228,13 @@ def read_dicom(path: str | Path, first_frame_only: bool = False) -> tuple[list[n
     from pydicom.pixels import pixel_array
 
     window = _window(dataset)
+    _check_pixel_length(path, dataset, frames)
     try:
         if first_frame_only or frames == 1:
             decoded = [pixel_array(dataset, index=0) if frames > 1 else dataset.pixel_array]
         else:
             decoded = list(pixel_array(dataset))
-        images = [_to_unit(frame, dataset, window) for frame in decoded]
+        images = [_to_unit(frame, dataset, window, path) for frame in decoded]
     except TeethsegError:
         raise
     except MemoryError:
@@ -234,11 +242,28 @@ def read_dicom(path: str | Path, first_frame_only: bool = False) -> tuple[list[n
     except Exception as error:  # truncated data, missing or failing decoder plugin, bad LUTs
         syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
         where = f" ({syntax.name})" if syntax is not None and hasattr(syntax, "name") else ""
-        raise TeethsegError(path, f"cannot decode the DICOM pixel data{where}: {_first_line(error)}") from None
+        raise TeethsegError(path, f"cannot decode the DICOM pixel data{where}: {one_line(error)}") from None
+    rows, columns = _integer(dataset, "Rows"), _integer(dataset, "Columns")
     for image in images:
-        if image.ndim != 2:
-            raise TeethsegError(path, f"unexpected DICOM frame shape {image.shape}")
+        if image.shape != (rows, columns):
+            raise TeethsegError(path, f"DICOM frame decoded as {image.shape}, the header says {rows}x{columns}")
     return images, dicom_info(dataset, frames)
+
+
+def _check_pixel_length(path: Path, dataset: Any, frames: int) -> None:
+    """Uncompressed pixel data must hold what the header declares: more (beyond the one byte that
+    pads an odd length) means the header does not describe the image, and a reader would guess."""
+    syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
+    if "PixelData" not in dataset or syntax is None or getattr(syntax, "is_compressed", True):
+        return
+    bits = _integer(dataset, "BitsAllocated", 8) or 8
+    samples = _integer(dataset, "SamplesPerPixel", 1) or 1
+    rows, columns = _integer(dataset, "Rows"), _integer(dataset, "Columns")
+    expected = math.ceil(rows * columns * frames * samples * bits / 8)
+    found = len(dataset.PixelData)
+    if found > expected + 1:
+        raise TeethsegError(path, f"DICOM pixel data holds {found:,} bytes, more than the {expected:,} of the header's "
+                                  f"{frames} frame(s) of {columns}x{rows}: the header does not describe the image")
 
 
 def dicom_size(path: str | Path) -> tuple[int, int]:

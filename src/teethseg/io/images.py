@@ -18,6 +18,16 @@ from teethseg.io.dicom import dicom_size, is_dicom_file, read_dicom
 from teethseg.io.limits import MAX_FRAMES, MAX_PIXELS, MAX_STACK_PIXELS, MIN_SIDE
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".dcm", ".dicom")
+# The only decoders of Pillow an image may meet, whatever its name:
+# an untrusted file meets fewer decoders, and a GIF or PSD named .png is refused.
+PILLOW_FORMATS = ("JPEG", "PNG", "TIFF", "BMP")
+
+def quiet_decoders() -> None:
+    """Keep Pillow's and pydicom's warnings about odd files off the terminal: the problems that
+    matter become one-line errors naming the file, the rest are handled."""
+    for module in (r"PIL(\..*)?", r"pydicom(\..*)?"):
+        warnings.filterwarnings("ignore", module=module)
+
 
 def is_image_file(path: Path) -> bool:
     """True when the name has a radiograph extension that we read (or the file is DICOM)."""
@@ -48,7 +58,7 @@ def _open_checked(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(path, formats=PILLOW_FORMATS)
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise TeethsegError(
@@ -73,8 +83,14 @@ def image_to_grey(image: Image.Image) -> np.ndarray:
         return np.asarray(image, dtype=np.float32) / 65535.0
     if image.mode in ("I", "F"):
         array = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if image.mode == "I" and array.max() <= 65535 else float(array.max())
-        low = min(0.0, float(array.min()))
+        finite = np.isfinite(array)
+        if not finite.any():
+            raise ValueError("no pixel has a finite value")
+        values = array[finite] if not finite.all() else array
+        top = 65535.0 if image.mode == "I" and values.max() <= 65535 else float(values.max())
+        low = min(0.0, float(values.min()))
+        # Pixels without a value (NaN, infinite: a float TIFF's no-data) are background, at the lowest value.
+        array = np.where(finite, array, low)
         return np.clip((array - low) / max(top - low, 1e-6), 0.0, 1.0).astype(np.float32)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")
@@ -100,7 +116,7 @@ def image_size(path: str | Path) -> tuple[int, int]:
     if is_dicom_file(path):
         return dicom_size(_check_file(path))
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=PILLOW_FORMATS) as image:
             return image.size
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
         raise TeethsegError(path, f"not a readable image ({error})") from None

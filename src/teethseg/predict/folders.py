@@ -7,9 +7,9 @@ and the others are still processed; the exit code is non-zero when any input fai
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,13 +21,14 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from teethseg.errors import TeethsegError
+from teethseg.errors import TeethsegError, one_line
 from teethseg.inference.load import load_model
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.inference.result import Result
 from teethseg.io.dicom import with_areas_mm2
 from teethseg.io.images import check_segmentable, is_image_file, read_frames_with_info
 from teethseg.nn.device import wants_cuda
+from teethseg.predict.names import distinct, is_output_file, output_stems, outputs_complete
 from teethseg.predict.outputs import write_result
 
 # Images segmented at once on a CPU, each by its own thread.
@@ -44,32 +45,32 @@ def sample_paths() -> list[Path]:
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
-    """Files as given, folders as their image files (sorted); problems for the rest."""
+    """Files as given, folders as their image files (sorted, without teethseg's own outputs); problems for the rest."""
     files, problems = [], []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
+            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p) and not is_output_file(p))
             if not found:
                 problems.append(f"{path}: folder holds no images")
             files.extend(found)
-        elif path.exists():
+        elif path.is_file():
             files.append(path)
+        elif path.exists():
+            problems.append(f"{path}: not a regular file (a pipe, socket or device), expected an image file")
         else:
             problems.append(f"{path}: file not found")
     return files, problems
 
 
-
-def unique_stems(files: list[Path]) -> list[str]:
-    """Output names: the file stem, made unique when two inputs share one."""
-    seen: dict[str, int] = {}
-    stems = []
-    for path in files:
-        count = seen.get(path.stem, 0)
-        seen[path.stem] = count + 1
-        stems.append(path.stem if count == 0 else f"{path.stem}-{count + 1}")
-    return stems
+def check_writable(out_dir: Path) -> None:
+    """Make ``out_dir`` and write a file in it, before any image is segmented; one clear error when that fails."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".teethseg-check-"):
+            pass
+    except OSError as error:
+        raise TeethsegError(out_dir, f"cannot write outputs there ({error.strerror or error})") from None
 
 
 def prefetch(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[tuple[T, Future]]:
@@ -81,20 +82,6 @@ def prefetch(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Iterab
             yield pending.popleft()
     while pending:
         yield pending.popleft()
-
-
-def outputs_complete(out_dir: Path, stem: str) -> bool:
-    """True when an input's JSON (written last) exists, for every frame of a multi-frame input."""
-    if (out_dir / f"{stem}.json").is_file():
-        return True
-    first = out_dir / f"{stem}_frame000.json"
-    if not first.is_file():
-        return False
-    try:
-        frames = int(json.loads(first.read_text()).get("frames", 0))
-    except (ValueError, OSError, AttributeError):
-        return False
-    return frames > 0 and all((out_dir / f"{stem}_frame{i:03d}.json").is_file() for i in range(frames))
 
 
 def default_batch_size(device: str) -> int:
@@ -142,11 +129,14 @@ def predict_command(
     if not files and not problems:
         raise TeethsegError(None, "no input given: pass image files or folders, or --sample")
     out_dir = Path(out)
-    jobs = list(zip(files, unique_stems(files)))
-    skipped = [job for job in jobs if skip_existing and outputs_complete(out_dir, job[1])]
+    files = distinct(files)
+    jobs = list(zip(files, output_stems(files)))
+    skipped = [job for job in jobs if skip_existing and outputs_complete(out_dir, job[1], job[0])]
     jobs = [job for job in jobs if job not in skipped]
     if skipped:
         print(f"skipping {len(skipped)} images already done in {out_dir}")
+    if jobs:
+        check_writable(out_dir)
     batch_size = batch_size or default_batch_size(device)
     # On a CPU, several images at once with one thread each beat one image on every core
     # (12 radiographs: 0.85 s against 1.24 s on 2 cores); at most MAX_WORKERS images are in
@@ -176,7 +166,7 @@ def _segment(
             outcome.append((0, [(True, str(error))]))
             continue
         except Exception as error:  # noqa: BLE001 - a decoder's own failure is this file's problem only
-            outcome.append((0, [(True, f"{job[0]}: could not read ({type(error).__name__}: {_first_line(error)})")]))
+            outcome.append((0, [(True, f"{job[0]}: could not read ({type(error).__name__}: {one_line(error)})")]))
             continue
         frames.extend((len(outcome), job[0], item) for item in items)
         outcome.append((len(items), []))
@@ -190,7 +180,7 @@ def _segment(
             try:
                 names = ", ".join(p.name for p in write_result(result, out_dir, stem, *dicom))
             except Exception as error:  # noqa: BLE001 - nothing of this image is left half-written
-                outcome[index][1].append((True, f"{path}: could not write outputs ({_first_line(error)})"))
+                outcome[index][1].append((True, f"{path}: could not write outputs ({one_line(error)})"))
                 continue
             outcome[index][1].append((False, f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
                                              f"{result.teeth_count_kind}{_numbers_note(result)}{_look_notes(result)} -> {out_dir}/ {names}"))
@@ -207,13 +197,7 @@ def _predict_each(segmenter: Any, chunk: list[tuple[int, Path, tuple[str, np.nda
     except Exception as error:  # noqa: BLE001 - any failure of one image must not stop the folder
         if len(chunk) > 1:
             return [result for one in chunk for result in _predict_each(segmenter, [one])]
-        return [f"could not segment ({type(error).__name__}: {_first_line(error)})"]
-
-
-def _first_line(error: BaseException) -> str:
-    """An exception's message in one line."""
-    text = str(error).strip().splitlines()
-    return text[0] if text else "no message"
+        return [f"could not segment ({type(error).__name__}: {one_line(error)})"]
 
 
 def _numbers_note(result: Result) -> str:

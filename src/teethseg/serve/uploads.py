@@ -19,6 +19,7 @@ from pathlib import Path
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from teethseg.errors import one_line
 from teethseg.serve.errors import ApiError
 
 # First bytes of each format teethseg reads, and the extension its readers expect.
@@ -174,7 +175,7 @@ async def receive_upload(
         raise too_large(display_name(part.name) if part.found else None, limit) from None
     except (MultipartParseError, ValueError) as error:
         part.discard()
-        raise ApiError(400, f"malformed multipart upload ({str(error).splitlines()[0] if str(error) else 'parse error'})") from None
+        raise ApiError(400, f"malformed multipart upload ({one_line(error)})") from None
     except BaseException:
         part.discard()
         raise
