@@ -69,15 +69,13 @@ def predict_on_ray(
 
     ``address``: as ``ray.init`` takes it (``auto``: the running cluster, ``local``: a new Ray on this
     machine, ``ray://HOST:PORT``: Ray Client; default: ``RAY_ADDRESS`` or else a new local Ray).
-    A Ray this process already started is used as it is, and left running.
+    A Ray this process already started is used as it is, and left running. The caller has loaded
+    the model once already, so one that cannot load is one line there, not an actor's traceback.
     """
     ray = require_ray()
     if num_workers is not None and num_workers < 1:
         raise TeethsegError(None, f"--num-workers must be at least 1, got {num_workers}")
-    from teethseg.inference.load import load_model
-
     options = dict(path=model, device=device, backend=backend, threads=1, mirror=mirror, numbering=numbering)
-    load_model(**options)  # a model that cannot load is one line here, not an actor's traceback
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, logging_level=logging.WARNING, include_dashboard=False, log_to_driver=False)
