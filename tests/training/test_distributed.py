@@ -166,3 +166,12 @@ def test_a_killed_process_stops_the_run_with_one_line_and_resume_continues(tmp_p
     assert f"resuming {run} after epoch {done[-1]}/4" in output
     assert [r["epoch"] for r in _history(run)] == ["1", "2", "3", "4"]
     assert (run / "model.safetensors").is_file()
+
+
+def test_train_help_says_the_batch_size_is_the_global_batch(capsys):
+    from teethseg.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "torchrun --nproc_per_node N -m teethseg train" in text and "batch_size is then the global batch" in text
