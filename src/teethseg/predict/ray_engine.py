@@ -83,7 +83,10 @@ def predict_on_ray(
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # ours below counts images, not Ray's blocks
         workers = num_workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        gpus = 1 if device != "cpu" and ray.cluster_resources().get("GPU", 0) >= workers else 0
+        # On GPUs the actors share them (a fraction each), so that reading and post-processing,
+        # which stay on the CPU, run in several actors per GPU.
+        cluster_gpus = ray.cluster_resources().get("GPU", 0) if device != "cpu" else 0
+        gpus = min(1.0, cluster_gpus / workers) if cluster_gpus else 0
         rows = [{"path": str(path.absolute()), "stem": stem} for path, stem in jobs]
         results = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), workers * 4))).map_batches(
             _Segmenting, batch_size=INPUTS_PER_CALL, concurrency=min(workers, len(rows)), num_cpus=1, num_gpus=gpus,
