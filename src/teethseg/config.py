@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from teethseg.errors import TeethsegError
+from teethseg.io.yaml_files import safe_load
 
 
 @dataclass
@@ -120,7 +121,7 @@ def load_config(path: str | Path | None) -> TrainConfig:
         return TrainConfig()
     path = Path(path)
     try:
-        values = yaml.safe_load(path.read_text()) or {}
+        values = safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise TeethsegError(path, "config file not found") from None
     except yaml.YAMLError as error:

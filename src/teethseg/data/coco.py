@@ -25,7 +25,9 @@ import numpy as np
 
 from teethseg.data.classes import category_table, class_mapping
 from teethseg.data.index import SPLIT_NAMES, DatasetIndex, Layout, Problem, Sample
-from teethseg.data.polygons import decode_rle, instances, paint, points_outside, polygon_problem, rasterise_polygons
+from teethseg.data.polygons import (
+    checked_rle, instances, paint_rles, points_outside, polygon_problem, polygon_rles, rasterise_polygons,
+)
 from teethseg.errors import TeethsegError
 from teethseg.io.files import write_json
 from teethseg.io.images import image_size, is_image_file
@@ -220,13 +222,13 @@ class CocoLayout(Layout):
         for value, shape in image.shapes:
             try:
                 if isinstance(shape, dict):
-                    region = decode_rle(shape, height, width)
+                    rles = [checked_rle(shape, height, width)]
                 else:
-                    region = rasterise_polygons(shape, height, width)
+                    rles = polygon_rles(shape, height, width)
             except (ValueError, TypeError) as error:
                 raise TeethsegError(image.annotations_file, f"{image.file_name}: bad RLE segmentation ({error})") from None
-            shapes.append((value, region))
-        return paint(shapes, height, width)
+            shapes.append((value, rles))
+        return paint_rles(shapes, height, width)
 
 
 class CocoWriter:
