@@ -15,7 +15,6 @@ reports it once and training skips the image. Polygon points outside the image (
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from teethseg.data.polygons import (
     checked_rle, instances, paint_rles, points_outside, polygon_problem, polygon_rles, rasterise_polygons,
 )
 from teethseg.errors import TeethsegError
+from teethseg.io.json_files import load_json
 from teethseg.io.files import write_json
 from teethseg.io.images import image_size, is_image_file
 
@@ -66,7 +66,7 @@ def _id(value: Any) -> Any:
 def _load(path: Path, problems: list[Problem]) -> dict | None:
     """The parsed annotation file, or None (with a problem) when it cannot be used."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         problems.append(Problem(path, f"not a readable COCO JSON file ({error})"))
         return None
