@@ -63,7 +63,7 @@ def test_bad_configs_are_one_line_errors(tmp_path, text, message):
         ("model: {input_size: 512}\n", "model.input_size: Input should be a valid list"),
         ("crop_size: 100000\n", "crop_size: Input should be less than or equal to 4096"),
         ("crop_size: 600\n", "crop_size 600 must fit in model.input_size"),
-        ("lr: 0\n", "lr: Input should be greater than 0"),
+        ("lr: -0.1\n", "lr: Input should be greater than or equal to 0"),
         ("lr: .nan\n", "lr: Input should be"),
         ("model: {normalization: minmax}\n", "model.normalization: Input should be 'zscore' or 'unit'"),
         ("model: {channels: [8, 16], strides: [2]}\nseed: -1\n", "seed: Input should be greater than or equal to 0"),

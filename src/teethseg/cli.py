@@ -95,10 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TeethsegError as error:
         print(f"teethseg: error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:  # a file system refusal not foreseen by a command: still one line
-        where = f"{os.fsdecode(error.filename)}: " if error.filename else ""
-        print(f"teethseg: error: {where}{error.strerror or error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("teethseg: interrupted", file=sys.stderr)
         return 130
@@ -107,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # command-line tools do, with what is still buffered going nowhere instead of to a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as error:  # a file system refusal not foreseen by a command: still one line
+        where = f"{os.fsdecode(error.filename)}: " if error.filename else ""
+        print(f"teethseg: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 def _check_destinations(args: argparse.Namespace) -> None:

@@ -68,7 +68,7 @@ class TrainConfig:
     # Train on random crops of the resized image (None: whole image); predict on whole images.
     crop_size: Side | None = 256
     samples_per_image: Annotated[int, Field(ge=1, le=1000)] = 1
-    lr: Annotated[float, Field(gt=0, le=10)] = 3e-3
+    lr: Annotated[float, Field(ge=0, le=10)] = 3e-3  # 0 keeps the weights (a fine-tuning check)
     weight_decay: Annotated[float, Field(ge=0, le=10)] = 1e-4
     warmup_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.05
     amp: bool = True
