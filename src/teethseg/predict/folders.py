@@ -91,7 +91,7 @@ def default_batch_size(device: str) -> int:
 
 def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
     """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
-    frames, info = read_frames_with_info(job[0])
+    frames, info = read_frames_with_info(job[0], reduce=True)
     for frame in frames:
         check_segmentable(frame, job[0])
     items = []
