@@ -149,9 +149,13 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``teethseg`` command; returns the exit code."""
+    for stream in (sys.stdout, sys.stderr):  # file names that are not valid UTF-8 print escaped, never crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     quiet_decoders()
     try:
+        _check_destinations(args)
         code = _run(args)
         sys.stdout.flush()
         return code
@@ -166,6 +170,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         # command-line tools do, with what is still buffered going nowhere instead of to a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as error:  # a file system refusal not foreseen by a command: still one line
+        where = f"{os.fsdecode(error.filename)}: " if error.filename else ""
+        print(f"teethseg: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+
+
+def _check_destinations(args: argparse.Namespace) -> None:
+    """Refuse an output path under a file before a command starts its work."""
+    from teethseg.io.destinations import check_destination
+
+    if args.command in ("train", "evaluate"):
+        check_destination(args.out)
+    elif args.command == "export":
+        check_destination(args.onnx, folder=False)
+    elif args.command == "data" and args.data_command == "convert":
+        check_destination(args.dst)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ from teethseg.inference.look import Networks, View
 from teethseg.inference.network import Network
 from teethseg.inference.reframe import look_again
 from teethseg.inference.result import Result
+from teethseg.inference.working_size import enlarged, full_size_records, working_image
+from teethseg.io.decode_size import full_shape
 from teethseg.io.images import as_grey, check_segmentable, read_image
 from teethseg.teeth.records import tooth_records
 
@@ -85,29 +87,38 @@ class Segmenter(Network):
         source = None
         if isinstance(image, (str, Path)):
             source = str(image)
-            image = read_image(image)
+            image = read_image(image, reduce=True)
             check_segmentable(image, source)
         return self.predict_batch([image], [source])[0]
 
     def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
         """Segment several radiographs (any sizes) with one network call per model and stage.
 
-        Overlays show the image as given; the JSON says how it was seen otherwise.
+        Overlays show the image as given; the JSON says how it was seen otherwise. An image over
+        the working size is segmented at that size and its result given at its own
+        (``teethseg.inference.working_size``).
         """
         networks = self.networks
-        images = [as_grey(image) for image in images]
+        shapes = [full_shape(image) for image in images]
+        images = [working_image(as_grey(image)) for image in images]
         frames = [bright_frame_window(image) for image in images]
         views = networks.first_looks([without_frame(image, frame) for image, frame in zip(images, frames)])
         views = reconsider_doubtful(networks, views)
         views = look_again(networks, views)
         views = [_close_view_teeth(networks, view) for view in views]
         sources = sources or [None] * len(images)
-        return [self._result(image, frame, view, source) for image, frame, view, source in zip(images, frames, views, sources)]
+        return [self._result(*item) for item in zip(images, frames, views, sources, shapes)]
 
-    def _result(self, image: np.ndarray, frame: tuple | None, view: View, source: str | None) -> Result:
-        """The view's teeth at the radiograph's own size, with a record per tooth."""
+    def _result(self, image: np.ndarray, frame: tuple | None, view: View, source: str | None,
+                shape: tuple[int, int]) -> Result:
+        """The view's teeth at the radiograph's own size (``shape``), with a record per tooth."""
         labels, confidence = with_frame(view, frame, image.shape)
-        teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
+        if labels.shape != tuple(shape):  # segmented at the working size
+            teeth = full_size_records(labels, confidence, self.class_names, len(self.class_names) > 2, shape)
+            view.notes["segmented_at_hw"] = list(labels.shape)
+            labels, confidence = enlarged(labels, shape), enlarged(confidence, shape)
+        else:
+            teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
         return Result(image, labels, confidence, teeth, self.class_names, self.name, source, view.notes)
 
 

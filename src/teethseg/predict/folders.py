@@ -92,7 +92,7 @@ def default_batch_size(device: str) -> int:
 
 def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
     """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
-    frames, info = read_frames_with_info(job[0])
+    frames, info = read_frames_with_info(job[0], reduce=True)
     for frame in frames:
         check_segmentable(frame, job[0])
     items = []
@@ -153,10 +153,9 @@ def predict_command(
     cores = os.cpu_count() or 1
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
-    # The model loads before --out is made, so a model that cannot load leaves no empty folder behind.
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
     if jobs:
-        check_writable(out_dir)
+        check_writable(out_dir)  # after the model loaded (a bad model leaves no folder), before any image is segmented
     if engine == "ray" and jobs:  # Ray hook: the same jobs, segmented by Ray actors (each loads its own model)
         from teethseg.predict.ray_engine import predict_on_ray
 

@@ -1,6 +1,8 @@
 """The files a result becomes: ``<stem>_mask.png``, ``_overlay.png``, ``_teeth.png`` and ``<stem>.json``.
 
 The JSON is written last, so its presence means the set is complete (``--skip-existing`` relies on it).
+Masks and the label map have the input's exact size; an image segmented at the working size
+(over 16 Mpx, ``teethseg.inference.working_size``) has its overlay drawn at that size.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 
 from teethseg.dicom_out.files import write_dicom_outputs
 from teethseg.inference.result import Result
+from teethseg.inference.working_size import preview
 from teethseg.io.files import write_json, write_png
 from teethseg.io.overlay import numbered_overlay, overlay
 
@@ -24,11 +27,14 @@ def write_result(
     ``source_path``: the input file when it is not at ``result.source`` (see ``write_dicom_outputs``).
     """
     written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
-    write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
+    write_png(written[0], np.where(result.mask, np.uint8(255), np.uint8(0)))
+    labels, teeth = result.labels, result.teeth
+    if result.image.shape != labels.shape:  # segmented at the working size: the overlay is drawn at it
+        labels, teeth = preview(labels, teeth, result.image.shape)
     if result.shows_numbers:
-        picture = numbered_overlay(result.image, result.labels, result.teeth)
+        picture = numbered_overlay(result.image, labels, teeth)
     else:  # binary models, and close views: each tooth in its own colour, without its unsure number
-        picture = overlay(result.image, result.labels)
+        picture = overlay(result.image, labels)
     write_png(written[1], picture)
     if result.numbered:
         written.append(out / f"{stem}_teeth.png")

@@ -48,6 +48,26 @@ def _autocast(device: torch.device, enabled: bool):
     return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
+def _checkpoint(path: Path) -> dict[str, Any]:
+    """A run's last checkpoint, loaded without pickle's code execution; one line when it is damaged."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - torch raises many types for an empty or corrupt file
+        raise TeethsegError(path, f"not a readable checkpoint (empty, truncated or not saved by teethseg: "
+                                  f"{type(error).__name__}); delete it to start the run afresh") from None
+    missing = [key for key in ("network", "optimizer", "scheduler", "epoch", "best_dice", "history")
+               if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise TeethsegError(path, f"damaged checkpoint, cannot resume (no {', '.join(missing)})")
+    return state
+
+
+def _first_line(error: BaseException) -> str:
+    """An exception's message in one line, at most 200 characters."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
+
+
 def _class_names(config: TrainConfig, found: list[str] | None) -> list[str]:
     if config.model.contact_width:
         return ["background", "tooth", "contact"]
@@ -137,16 +157,12 @@ def train(
         config = load_config(run / "config.yaml")
         if epochs is not None and epochs != config.epochs:
             raise TeethsegError(run, f"--epochs cannot change on --resume (the run's schedule is {config.epochs} epochs)")
+        state = _checkpoint(checkpoint_path)  # read before any data, so a damaged one costs nothing
     else:
         if checkpoint_path.exists():
             raise TeethsegError(run, "already holds a run; use --resume to continue it or choose another --out")
-        config = load_config(config_path)
-        if seed is not None:
-            config.seed = seed
-        if init is not None:
-            config.init = str(init)
-    if epochs is not None:
-        config.epochs = epochs
+        overrides = {"seed": seed, "epochs": epochs, "init": None if init is None else str(init)}
+        config = load_config(config_path, overrides)  # checked against the recipe schema
     torch_device = distributed.setup(choose_device(device))  # DDP hook: join torchrun's processes
     progress = progress and distributed.is_main()  # DDP hook
     torch.manual_seed(config.seed)
@@ -192,11 +208,13 @@ def train(
 
     start_epoch, best_dice, history = 0, -1.0, []
     if resume:
-        state = torch.load(checkpoint_path, map_location=torch_device, weights_only=True)
-        network.load_state_dict(state["network"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, best_dice, history = state["epoch"], state["best_dice"], state["history"]
+        try:
+            network.load_state_dict(state["network"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            start_epoch, best_dice, history = int(state["epoch"]), float(state["best_dice"]), list(state["history"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise TeethsegError(checkpoint_path, f"checkpoint does not fit this run ({_first_line(error)})") from None
         print(f"resuming {run} after epoch {start_epoch}/{config.epochs} (best val Dice {best_dice:.4f})")
 
     for epoch in range(start_epoch, config.epochs):
