@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     predict = commands.add_parser("predict", help="segment teeth in radiographs (files or folders)")
-    predict.add_argument("inputs", nargs="*", metavar="INPUT", help="image files or folders of images")
+    predict.add_argument("inputs", nargs="*", metavar="INPUT",
+                         help="image files, folders of images, text files (.txt) of paths, or quoted glob patterns")
     predict.add_argument("--sample", action="store_true", help="also run on the sample radiographs shipped with teethseg")
     predict.add_argument("--out", default="teethseg-out", help="output folder (default: ./teethseg-out)")
     _add_model_arguments(predict)
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--dicom-sr", action="store_true",
                          help="also write <stem>_sr.dcm, a DICOM measurement report (TID 1500): tooth count, "
                               "FDI numbers not found, areas in mm² (implies --dicom-seg, which it refers to)")
+    _add_engine(predict)  # Ray hook: --engine, --ray-address, --num-workers
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -53,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
                                "(OUT/report.html, each model's own results in OUT/A and OUT/B)")
     evaluate.add_argument("--worst", type=int, default=8, metavar="N", help="worst images pictured in the report (default: 8)")
 
-    train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
+    train = commands.add_parser(
+        "train", help="train a U-Net on a labelled dataset",
+        description="Train a U-Net on a labelled dataset. On several GPUs or machines, start it with torchrun "
+                    "(torchrun --nproc_per_node N -m teethseg train ...): the recipe's batch_size is then the "
+                    "global batch, split evenly over the N processes; rank 0 alone writes the run.")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
     train.add_argument("--out", required=True, help="run folder for checkpoints, best model and curves")
     train.add_argument("--config", default=None, help="YAML recipe (default: built-in defaults)")
@@ -109,6 +115,18 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=MIRROR_BY_DEFAULT,
                          help="also segment the mirror image and average (default: on): more accurate; "
                               "--no-mirror halves the network time")
+
+
+def _add_engine(predict: argparse.ArgumentParser) -> None:
+    """Where ``teethseg predict`` runs: this machine's cores, or a Ray cluster (``teethseg.predict.ray_engine``)."""
+    predict.add_argument("--engine", default="local", choices=["local", "ray"],
+                         help="local: threads on this machine (default); ray: actors on a Ray cluster, each loading "
+                              "the model once (pip install 'teethseg[ray]'); the same outputs either way")
+    predict.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                         help="with --engine ray: auto = the running cluster, local = a new Ray on this machine, "
+                              "ray://HOST:PORT = Ray Client (default: $RAY_ADDRESS, else a new local Ray)")
+    predict.add_argument("--num-workers", type=int, default=None, metavar="N",
+                         help="with --engine ray: actors segmenting at once (default: one per CPU of the cluster)")
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
@@ -183,7 +201,8 @@ def _run(args: argparse.Namespace) -> int:
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering,
-                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr)
+                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr, engine=args.engine,
+                               ray_address=args.ray_address, num_workers=args.num_workers)
     if args.command == "pacs":
         from teethseg.pacs import pacs_command
 

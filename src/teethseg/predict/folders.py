@@ -28,6 +28,7 @@ from teethseg.inference.result import Result
 from teethseg.io.dicom import with_areas_mm2
 from teethseg.io.images import check_segmentable, is_image_file, read_frames_with_info
 from teethseg.nn.device import wants_cuda
+from teethseg.predict.listing import expand_lists
 from teethseg.predict.names import distinct, is_output_file, output_stems, outputs_complete
 from teethseg.predict.outputs import write_result
 
@@ -117,11 +118,21 @@ def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | list[str | Path] | None = None, dicom_seg: bool = False, dicom_sr: bool = False,
+    engine: str = "local", ray_address: str | None = None, num_workers: int | None = None,
 ) -> int:
-    """Segment every input; print what was written; return the exit code."""
+    """Segment every input; print what was written; return the exit code.
+
+    ``engine="ray"`` segments on a Ray cluster (``predict/ray_engine.py``) with the same outputs.
+    """
     if batch_size is not None and batch_size < 1:
         raise TeethsegError(None, f"--batch-size must be at least 1, got {batch_size}")
+    if engine == "ray":  # Ray hook: fail before any work when Ray is not installed
+        from teethseg.predict.ray_engine import require_ray
+
+        require_ray()
+    inputs, listed_problems = expand_lists(inputs)  # lists hook: text files of paths and glob patterns
     files, problems = expand_inputs(inputs)
+    problems = listed_problems + problems
     for problem in problems:
         print(f"teethseg: error: {problem}", file=sys.stderr)
     if sample:
@@ -145,7 +156,14 @@ def predict_command(
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
     if jobs:
         check_writable(out_dir)  # after the model loaded (a bad model leaves no folder), before any image is segmented
-    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr))
+    if engine == "ray" and jobs:  # Ray hook: the same jobs, segmented by Ray actors (each loads its own model)
+        from teethseg.predict.ray_engine import predict_on_ray
+
+        done, total = predict_on_ray(jobs, out_dir, problems, address=ray_address, num_workers=num_workers, model=model,
+                                     device=device, backend=backend, batch_size=batch_size, mirror=mirror,
+                                     numbering=numbering, dicom=(dicom_seg, dicom_sr))
+    else:
+        done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr))
     print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
 

@@ -2,6 +2,9 @@
 
 ``RUN/`` receives ``last.pt`` (checkpoint for ``--resume``), ``model.safetensors`` (best
 validation Dice, in the model format), ``config.yaml``, ``history.csv`` and ``curves.png``.
+
+Under ``torchrun`` the same loop runs in every process; the lines marked ``# DDP hook`` call
+``training/distributed.py``, whose helpers do nothing when there is one process.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from teethseg.nn.device import choose_device
 from teethseg.nn.network import build_network, load_network, save_model
 from teethseg.teeth.postprocess import labels_at_size
 from teethseg.teeth.split import typical_tooth_fractions
+from teethseg.training import distributed
 from teethseg.training.curves import plot_history
 
 
@@ -80,7 +84,7 @@ def validate(network: torch.nn.Module, dataset: SegmentationDataset, device: tor
     network.eval()
     metrics = BinaryMetrics()
     teeth = ToothMetrics(dataset.model.class_names) if dataset.model.numbered else None
-    for i in range(len(dataset)):
+    for i in distributed.shard(len(dataset)):  # DDP hook: this process's share of the images
         image, mask = dataset[i]
         with _autocast(device, amp):
             logits = network(image[None].to(device))
@@ -89,6 +93,7 @@ def validate(network: torch.nn.Module, dataset: SegmentationDataset, device: tor
         metrics.update(prediction > 0, mask.numpy() > 0)
         if teeth is not None:
             teeth.update(prediction, mask.numpy())
+    metrics, teeth = distributed.merged(metrics, teeth)  # DDP hook: every process's images
     scores = dict(metrics.summary()["mean_over_images"])
     if teeth is not None:
         scores["tooth_dice"] = teeth.summary()["mean_tooth_dice"]
@@ -126,6 +131,7 @@ def _initial_weights(config: TrainConfig) -> dict[str, torch.Tensor]:
     return fitting
 
 
+@distributed.session  # DDP hook: one of torchrun's processes, or alone
 def train(
     data: str | Path,
     out: str | Path,
@@ -157,7 +163,8 @@ def train(
             raise TeethsegError(run, "already holds a run; use --resume to continue it or choose another --out")
         overrides = {"seed": seed, "epochs": epochs, "init": None if init is None else str(init)}
         config = load_config(config_path, overrides)  # checked against the recipe schema
-    torch_device = choose_device(device)
+    torch_device = distributed.setup(choose_device(device))  # DDP hook: join torchrun's processes
+    progress = progress and distributed.is_main()  # DDP hook
     torch.manual_seed(config.seed)
     initial_weights = _initial_weights(config) if config.init and not resume else None
 
@@ -172,8 +179,9 @@ def train(
         raise TeethsegError(data, "no readable training or validation images left")
     if config.model.contact_width and not any((mask == 2).any() for mask in train_masks):
         raise TeethsegError(data, "model.contact_width needs a mask value per tooth: no two teeth touch in these masks")
-    run.mkdir(parents=True, exist_ok=True)
-    save_config(config, run / "config.yaml")
+    if distributed.is_main():  # DDP hook: rank 0 alone writes the run
+        run.mkdir(parents=True, exist_ok=True)
+        save_config(config, run / "config.yaml")
 
     train_set = SegmentationDataset(
         train_images, train_masks, config.model, augment=config.augment, hflip=config.hflip,
@@ -189,6 +197,7 @@ def train(
     if initial_weights is not None:
         network.load_state_dict(initial_weights, strict=False)
     network = network.to(torch_device)
+    trained = distributed.wrap(network, torch_device)  # DDP hook: DDP and synced batch norm (itself alone)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=config.warmup_fraction
@@ -211,15 +220,15 @@ def train(
     for epoch in range(start_epoch, config.epochs):
         network.train()
         train_set.set_epoch(epoch)
-        order = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=True, generator=order,
-                            num_workers=config.num_workers)
+        share = distributed.sampler(train_set, config.seed * 100_003, epoch)  # DDP hook: this process's samples
+        loader = DataLoader(train_set, batch_size=distributed.per_process_batch(batch_size), sampler=share,
+                            drop_last=True, num_workers=config.num_workers)
         started, losses = time.time(), []
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=None if progress else True, leave=False)
         for images, masks in bar:
             images, masks = images.to(torch_device), masks.to(torch_device)
             with _autocast(torch_device, amp):
-                logits = network(images)
+                logits = trained(images)
             loss = loss_function(logits.float(), masks[:, None])
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -228,15 +237,17 @@ def train(
             scheduler.step()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-        if not losses or not math.isfinite(float(np.mean(losses))):
-            raise TeethsegError(run, f"training diverged in epoch {epoch + 1} (loss {np.mean(losses) if losses else 'none'})")
+        train_loss = distributed.mean_over_processes(losses)  # DDP hook: the global batch's loss
+        if not math.isfinite(train_loss):
+            raise TeethsegError(run, f"training diverged in epoch {epoch + 1} (loss {train_loss if losses else 'none'})")
         scores = validate(network, val_set, torch_device, amp)
-        row = {"epoch": epoch + 1, "train_loss": round(float(np.mean(losses)), 5), "val_dice": round(scores["dice"], 5),
+        row = {"epoch": epoch + 1, "train_loss": round(train_loss, 5), "val_dice": round(scores["dice"], 5),
                "val_accuracy": round(scores["accuracy"], 5), "lr": scheduler.get_last_lr()[0], "seconds": round(time.time() - started, 1)}
         if "tooth_dice" in scores:
             row["val_tooth_dice"] = round(scores["tooth_dice"], 5)
         history.append(row)
-        _write_history(history, run)
+        if distributed.is_main():  # DDP hook
+            _write_history(history, run)
         # Numbered models are chosen by mean per-tooth Dice, binary ones by teeth Dice.
         selection = scores.get("tooth_dice", scores["dice"])
         if selection > best_dice:
@@ -247,16 +258,18 @@ def train(
                     "init": Path(config.init).name if config.init else None}
             if config.model.numbered:  # lets a contact model join teeth split between two numbers
                 info["typical_tooth_fractions"] = typical_tooth_fractions(train_masks, config.model.num_classes)
-            save_model(run / "model.safetensors", network, config.model, info)
+            if distributed.is_main():  # DDP hook
+                save_model(run / "model.safetensors", network, config.model, info)
         state = {"network": network.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                  "epoch": epoch + 1, "best_dice": best_dice, "history": history}
-        with atomic_path(checkpoint_path) as temporary:
-            torch.save(state, temporary)
+        if distributed.is_main():  # DDP hook
+            with atomic_path(checkpoint_path) as temporary:
+                torch.save(state, temporary)
         tooth = f"  val tooth Dice {row['val_tooth_dice']:.4f}" if "val_tooth_dice" in row else ""
         print(f"epoch {epoch + 1}/{config.epochs}  loss {row['train_loss']:.4f}  val Dice {row['val_dice']:.4f}  "
               f"val accuracy {row['val_accuracy']:.4f}{tooth}  ({row['seconds']:.0f}s)", flush=True)
     print(f"best val {'tooth ' if config.model.numbered else ''}Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
-    if report:  # report hook
+    if report and distributed.is_main():  # report hook; DDP hook: rank 0 alone
         from teethseg.evaluation.run_report import write_run_report
 
         write_run_report(run, data, val_samples, history, device, progress)
