@@ -17,7 +17,6 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 TEETHSEG = str(Path(sys.executable).with_name("teethseg"))
