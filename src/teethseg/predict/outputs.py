@@ -26,9 +26,9 @@ def write_result(
     written = [out / f"{stem}_mask.png", out / f"{stem}_overlay.png"]
     write_png(written[0], np.where(result.mask, 255, 0).astype(np.uint8))
     if result.shows_numbers:
-        picture = numbered_overlay(result.image, result.labels, result.teeth)
+        picture = numbered_overlay(result.image, result.labels, result.teeth, result.class_names)
     else:  # binary models, and close views: each tooth in its own colour, without its unsure number
-        picture = overlay(result.image, result.labels)
+        picture = overlay(result.image, result.labels, class_names=result.class_names)
     write_png(written[1], picture)
     if result.numbered:
         written.append(out / f"{stem}_teeth.png")
