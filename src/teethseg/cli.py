@@ -69,8 +69,12 @@ def _parser() -> argparse.ArgumentParser:
                             "(default: on)")
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
-    export.add_argument("--model", default=None, help="model file (default: the bundled model)")
-    export.add_argument("--onnx", required=True, help="output .onnx file (config embedded in its metadata)")
+    export.add_argument("--model", default=None,
+                        help="model file, or model folder (default: the bundled model: its four networks)")
+    export.add_argument("--onnx", default=None, help="output .onnx file of a model file (config embedded in its metadata)")
+    export.add_argument("--out", default=None, metavar="DIR",
+                        help="output folder for a whole model (the bundled one by default): every network as a model "
+                             "file and its ONNX graph, and teethseg-model.json; --model DIR and load_model(DIR) take it")
 
     pacs = commands.add_parser("pacs", help="segment a PACS's radiographs over DICOMweb and store the SEGs back")
     pacs.add_argument("--url", required=True, help="DICOMweb root, e.g. http://HOST:PORT/dicom-web")
@@ -180,11 +184,10 @@ def _run(args: argparse.Namespace) -> int:
                  numbering=args.numbering)
         return 0
     if args.command == "export":
-        from teethseg.nn.bundled import default_model_path
-        from teethseg.nn.export import export_onnx
+        from teethseg.nn.export import export_command
 
-        written = export_onnx(args.model or default_model_path(), args.onnx)
-        print(f"wrote {written}")
+        written = export_command(args.model, args.onnx, args.out)
+        print(f"wrote {written[0].parent if args.onnx is None else written[0]}: {', '.join(p.name for p in written)}")
         return 0
     if args.command == "serve":
         from teethseg.serve.app import default_workers

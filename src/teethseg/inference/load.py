@@ -1,4 +1,4 @@
-"""``teethseg.load_model()``: the bundled default model, or any model file."""
+"""``teethseg.load_model()``: the bundled default model, a model folder (``teethseg export --out``), or any model file."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def load_model(
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
     Args:
-        path: a ``.safetensors`` or ``.onnx`` teethseg model; None for the bundled one.
+        path: a ``.safetensors`` or ``.onnx`` teethseg model, or a model folder of several networks
+            (``teethseg export --out DIR`` writes the bundled one as such); None for the bundled one.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
         threads: CPU threads per network call (default: every core); 1 suits several images
@@ -32,7 +33,9 @@ def load_model(
             data) that names the teeth this model's mask finds, in place of the bundled one; or a
             list of them, trained with other seeds, whose probabilities are averaged.
     """
-    if path is not None:
+    if path is not None and Path(path).is_dir():
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path))
+    elif path is not None:
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
     else:
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
@@ -61,10 +64,13 @@ def _numbering_networks(
     return averaged(networks)
 
 
-def _load_default(device: str, backend: str, threads: int | None, with_numbering: bool = True) -> Segmenter:
-    """The bundled networks, each checked against its checksum in the card; the close-up one loads when first needed."""
-    card = default_card()
-    folder = weights_folder()
+def _load_default(
+    device: str, backend: str, threads: int | None, with_numbering: bool = True, folder: Path | None = None,
+) -> Segmenter:
+    """The bundled networks (or a model folder's), each checked against its checksum in the card; the
+    close-up one loads when first needed."""
+    card = default_card(folder)
+    folder = weights_folder() if folder is None else folder
 
     def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
         """Loads one bundled network, checked against its checksum in the card."""
