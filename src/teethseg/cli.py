@@ -56,10 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a U-Net on a labelled dataset")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
     train.add_argument("--out", required=True, help="run folder for checkpoints, best model and curves")
-    train.add_argument("--config", default=None, help="YAML recipe (default: built-in defaults)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--config", default=None,
+                       help="YAML recipe (configs/*.yaml; default: the bundled mask network's recipe, "
+                            "configs/contacts.yaml, without its contact class on masks of one value for all teeth)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its last checkpoint (with --epochs N above the run's: "
+                            "train on to N epochs with a new learning-rate schedule)")
     train.add_argument("--seed", type=int, default=None, help="random seed (overrides the config)")
     train.add_argument("--epochs", type=int, default=None, help="number of epochs (overrides the config)")
+    train.add_argument("--batch-size", type=int, default=None, help="images per training step (overrides the config)")
+    train.add_argument("--lr", type=float, default=None, help="peak learning rate (overrides the config)")
+    train.add_argument("--checkpoint-every", type=float, default=None, metavar="MINUTES",
+                       help="minutes between checkpoints within an epoch, besides one after each epoch and one on "
+                            "Ctrl-C (default: 5; 0: after every step)")
     train.add_argument("--init", default=None, metavar="MODEL",
                        help="fine-tune: start from this teethseg model file's weights (same network body; "
                             "'default' = the bundled mask network)")
@@ -159,8 +168,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from teethseg.training.train import train
 
+        from teethseg.training.train import CHECKPOINT_MINUTES
+
+        if args.checkpoint_every is not None and args.checkpoint_every < 0:
+            raise TeethsegError(None, f"--checkpoint-every must be 0 or more minutes, got {args.checkpoint_every}")
         train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init,
-              report=args.report)
+              report=args.report, batch_size=args.batch_size, lr=args.lr,
+              checkpoint_minutes=CHECKPOINT_MINUTES if args.checkpoint_every is None else args.checkpoint_every)
         return 0
     if args.command == "predict":
         from teethseg.predict.folders import predict_command
