@@ -30,6 +30,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_arguments(predict)
     predict.add_argument("--batch-size", type=int, default=None,
                          help="images per network call (default: 1 on CPU, 8 on a GPU)")
+    predict.add_argument("--threshold", type=float, default=None, metavar="P",
+                         help="tooth probability from which a pixel is tooth (default: 0.5); lower finds more, "
+                              "and fainter, tooth pixels")
+    predict.add_argument("--outputs", default=None, metavar="LIST",
+                         help="which files to write, comma-separated from mask,overlay,teeth,json (default: all)")
+    predict.add_argument("--summary", action="store_true",
+                         help="also write OUT/summary.csv: one row per radiograph (teeth count, missing teeth, "
+                              "numbers to check, problems)")
+    predict.add_argument("--quiet", "-q", action="store_true", help="print problems only (no line per image, no progress bar)")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
     predict.add_argument("--dicom-seg", action="store_true",
@@ -109,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _list(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple of its items (None when not given)."""
+    return None if value is None else tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 def _add_model_arguments(command: argparse.ArgumentParser) -> None:
     """The options that choose the networks and how they run, the same for predict and evaluate."""
     command.add_argument("--model", default=None, help="model file (default: the bundled model)")
@@ -181,7 +195,8 @@ def _run(args: argparse.Namespace) -> int:
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering,
-                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr)
+                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr, threshold=args.threshold,
+                               outputs=_list(args.outputs), quiet=args.quiet, summary=args.summary)
     if args.command == "pacs":
         from teethseg.pacs import pacs_command
 

@@ -27,6 +27,7 @@ from teethseg.inference.network import Network
 from teethseg.inference.reframe import look_again
 from teethseg.inference.result import Result
 from teethseg.io.images import as_grey, check_segmentable, read_image
+from teethseg.teeth.postprocess import TOOTH_THRESHOLD
 from teethseg.teeth.records import tooth_records
 
 
@@ -49,6 +50,8 @@ class Segmenter(Network):
         super().__init__(backend, config, name, info, mirror)
         self.numbering = numbering
         self.close_up = close_up
+        # A pixel is tooth when its tooth probability passes this (``teethseg predict --threshold``).
+        self.threshold = TOOTH_THRESHOLD
         self._loading = threading.Lock()
 
     @property
@@ -78,7 +81,7 @@ class Segmenter(Network):
     def networks(self) -> Networks:
         """This model's networks as the stages use them."""
         return Networks(self, self.numbering, lambda: self.close_up, self.mirror, self.class_names,
-                        self.typical_tooth_fractions)
+                        self.typical_tooth_fractions, self.threshold)
 
     def predict(self, image: str | Path | np.ndarray) -> Result:
         """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more)."""

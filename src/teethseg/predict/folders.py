@@ -29,7 +29,8 @@ from teethseg.io.dicom import with_areas_mm2
 from teethseg.io.images import check_segmentable, is_image_file, read_frames_with_info
 from teethseg.nn.device import wants_cuda
 from teethseg.predict.names import distinct, is_output_file, output_stems, outputs_complete
-from teethseg.predict.outputs import write_result
+from teethseg.predict.outputs import OUTPUT_KINDS, write_result
+from teethseg.predict.summary import SUMMARY_NAME, failed_row, rows_from_records, summary_row, write_summary
 
 # Images segmented at once on a CPU, each by its own thread.
 MAX_WORKERS = 4
@@ -117,10 +118,26 @@ def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | list[str | Path] | None = None, dicom_seg: bool = False, dicom_sr: bool = False,
+    threshold: float | None = None, outputs: tuple[str, ...] | None = None, quiet: bool = False, summary: bool = False,
 ) -> int:
-    """Segment every input; print what was written; return the exit code."""
+    """Segment every input; print what was written; return the exit code.
+
+    ``threshold``: tooth probability from which a pixel is tooth (default 0.5); ``outputs``: which of
+    ``OUTPUT_KINDS`` to write (default all); ``quiet``: print problems only; ``summary``: also write
+    ``OUT/summary.csv``, one row per radiograph (``teethseg.predict.summary``).
+    """
     if batch_size is not None and batch_size < 1:
         raise TeethsegError(None, f"--batch-size must be at least 1, got {batch_size}")
+    if threshold is not None and not 0 < threshold < 1:
+        raise TeethsegError(None, f"--threshold must be a probability between 0 and 1 (exclusive), got {threshold}")
+    if outputs is not None:
+        unknown = sorted(set(outputs) - set(OUTPUT_KINDS))
+        if unknown or not outputs:
+            raise TeethsegError(None, f"--outputs takes some of {','.join(OUTPUT_KINDS)} (comma-separated), "
+                                      f"got {','.join(outputs) or 'nothing'}")
+        if skip_existing and "json" not in outputs:
+            raise TeethsegError(None, "--skip-existing needs the json output: written last, it marks a complete set")
+    say = (lambda *args, **kwargs: None) if quiet else print
     files, problems = expand_inputs(inputs)
     for problem in problems:
         print(f"teethseg: error: {problem}", file=sys.stderr)
@@ -134,7 +151,7 @@ def predict_command(
     skipped = [job for job in jobs if skip_existing and outputs_complete(out_dir, job[1], job[0])]
     jobs = [job for job in jobs if job not in skipped]
     if skipped:
-        print(f"skipping {len(skipped)} images already done in {out_dir}")
+        say(f"skipping {len(skipped)} images already done in {out_dir}")
     if jobs:
         check_writable(out_dir)
     batch_size = batch_size or default_batch_size(device)
@@ -145,17 +162,30 @@ def predict_command(
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
-    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr))
-    print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
+    if segmenter is not None and threshold is not None:
+        segmenter.threshold = threshold
+    rows: list[tuple[int, dict[str, Any]]] = []
+    unread = len(problems)  # inputs that were no files to read: missing, empty folders, pipes
+    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr),
+                       outputs=outputs, quiet=quiet, rows=rows)
+    if summary:
+        rows += [(i, row) for i, (path, stem) in enumerate(jobs + skipped) if (path, stem) in skipped
+                 for row in rows_from_records(out_dir, stem, path)]
+        rows += [(len(rows) + i, failed_row(problem)) for i, problem in enumerate(problems[:unread])]
+        write_summary(out_dir / SUMMARY_NAME, [row for _, row in sorted(rows, key=lambda item: item[0])])
+    total += unread
+    failed = f"; {len(problems)} failed" if problems else ""
+    say(f"{done} of {total} images written to {out_dir}{failed}" + (f"; summary: {out_dir / SUMMARY_NAME}" if summary else ""))
     return 0 if not problems else 1
 
 
 def _segment(
-    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False)
-) -> list[tuple[int, list[tuple[bool, str]]]]:
+    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False),
+    outputs: tuple[str, ...] | None = None,
+) -> list[tuple[int, list[tuple[bool, str, dict[str, Any]]]]]:
     """Read, segment and write a group of inputs (every frame).
 
-    Per input: its number of frames and a (failed, line) pair per frame written or problem
+    Per input: its number of frames and a (failed, line, summary row) per frame written or problem
     met. A bad input gives its problem and does not stop the others of the group.
     """
     frames, outcome = [], []
@@ -163,10 +193,11 @@ def _segment(
         try:
             items = read_input(job)
         except TeethsegError as error:
-            outcome.append((0, [(True, str(error))]))
+            outcome.append((0, [(True, str(error), failed_row(str(error), job[0]))]))
             continue
         except Exception as error:  # noqa: BLE001 - a decoder's own failure is this file's problem only
-            outcome.append((0, [(True, f"{job[0]}: could not read ({type(error).__name__}: {one_line(error)})")]))
+            line = f"{job[0]}: could not read ({type(error).__name__}: {one_line(error)})"
+            outcome.append((0, [(True, line, failed_row(line, job[0]))]))
             continue
         frames.extend((len(outcome), job[0], item) for item in items)
         outcome.append((len(items), []))
@@ -174,16 +205,18 @@ def _segment(
         chunk = frames[start : start + batch_size]
         for (index, path, (stem, _, extra)), result in zip(chunk, _predict_each(segmenter, chunk)):
             if isinstance(result, str):
-                outcome[index][1].append((True, f"{path}: {result}"))
+                outcome[index][1].append((True, f"{path}: {result}", failed_row(result, path)))
                 continue
             result = with_source_facts(result, extra)
             try:
-                names = ", ".join(p.name for p in write_result(result, out_dir, stem, *dicom))
+                names = ", ".join(p.name for p in write_result(result, out_dir, stem, *dicom, outputs=outputs))
             except Exception as error:  # noqa: BLE001 - nothing of this image is left half-written
-                outcome[index][1].append((True, f"{path}: could not write outputs ({one_line(error)})"))
+                line = f"{path}: could not write outputs ({one_line(error)})"
+                outcome[index][1].append((True, line, failed_row(line, path)))
                 continue
             outcome[index][1].append((False, f"{path}: {100 * result.mask.mean():.1f}% teeth, {len(result.teeth)} "
-                                             f"{result.teeth_count_kind}{_numbers_note(result)}{_look_notes(result)} -> {out_dir}/ {names}"))
+                                             f"{result.teeth_count_kind}{_numbers_note(result)}{_look_notes(result)} "
+                                             f"-> {out_dir}: {names}", summary_row(result.summary(), stem)))
     return outcome
 
 
@@ -219,28 +252,36 @@ def _look_notes(result: Result) -> str:
 
 def _run(
     jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str],
-    dicom: tuple[bool, bool] = (False, False),
+    dicom: tuple[bool, bool] = (False, False), outputs: tuple[str, ...] | None = None, quiet: bool = False,
+    rows: list[tuple[int, dict[str, Any]]] | None = None,
 ) -> tuple[int, int]:
     """Segment groups of ``batch_size`` inputs in ``workers`` threads, reporting in input order.
 
     Each thread reads, segments and writes its own images, so decoding and writing overlap
-    with the network of the other threads. Returns (images written, images incl. frames).
+    with the network of the other threads. ``rows`` receives (input index, summary row) per
+    radiograph. Returns (images written, images incl. frames).
     """
     done = 0
-    bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=True if len(jobs) < 2 else None)
+    bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=True if len(jobs) < 2 or quiet else None)
     groups = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
+    index = 0
     with ThreadPoolExecutor(workers) as pool:
-        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom)
+        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom,
+                          outputs=outputs)
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1
-                for failed, line in lines:
+                for failed, line, row in lines:
+                    if rows is not None:
+                        rows.append((index, row))
                     if failed:
                         problems.append(line)
                         tqdm.write(f"teethseg: error: {line}", file=sys.stderr)
                     else:
                         done += 1
-                        tqdm.write(line)
+                        if not quiet:
+                            tqdm.write(line)
                 bar.update(max(frames, 1))
+                index += 1
     bar.close()
     return done, bar.total
