@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ def load_model(
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path))
     elif path is not None:
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
+        _note_without_twin(segmenter, path, backend)
     else:
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
     if numbering is not None:
@@ -44,6 +46,15 @@ def load_model(
         segmenter.numbering = _numbering_networks(paths, device, backend, threads)
     segmenter.mirror = mirror
     return segmenter
+
+
+def _note_without_twin(network: Network, path: str | Path, backend: str) -> None:
+    """Say once on stderr when a model file runs on PyTorch on a CPU for want of its ONNX twin: 2-3x slower
+    (``benchmarks/user_model_speed.py``), and how to make the twin."""
+    if backend == "auto" and network.backend_name == "torch" and getattr(network.backend, "device", None) is not None \
+            and str(network.backend.device) == "cpu":
+        print(f"teethseg: note: {path} has no ONNX twin beside it, so it runs on PyTorch (2-3x slower on a CPU); "
+              f"make one with: teethseg export --model {path} --onnx {Path(path).with_suffix('.onnx')}", file=sys.stderr)
 
 
 def _numbering_networks(
@@ -60,6 +71,7 @@ def _numbering_networks(
         if (network.config.class_names, network.config.input_size) != (first.class_names, first.input_size):
             raise TeethsegError(path, f"numbers other classes or sees another input size than {paths[0]}; "
                                       "numbering models averaged must share one recipe")
+        _note_without_twin(network, path, backend)
         networks.append(network)
     return averaged(networks)
 

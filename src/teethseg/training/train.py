@@ -1,7 +1,8 @@
 """The training loop: read top to bottom, it is the whole recipe.
 
 ``RUN/`` receives ``last.pt`` (checkpoint for ``--resume``), ``model.safetensors`` (best
-validation Dice, in the model format), ``config.yaml``, ``history.csv`` and ``curves.png``.
+validation Dice, in the model format) and at the end its ONNX twin ``model.onnx``, ``config.yaml``,
+``history.csv`` and ``curves.png``.
 
 The checkpoint is written after every epoch, every ``checkpoint_minutes`` within one, and when
 training is interrupted (Ctrl-C), so an interrupt loses little; ``--resume`` continues from it
@@ -352,6 +353,10 @@ def train(
                 print("interrupted before the first training step; nothing to resume: start again without --resume",
                       flush=True)
             raise
+    if (run / "model.safetensors").is_file():  # its ONNX twin: on a CPU the model then runs on ONNX Runtime, 2-3x faster
+        from teethseg.nn.export import export_onnx  # than on PyTorch (benchmarks/user_model_speed.py)
+
+        export_onnx(run / "model.safetensors", run / "model.onnx")
     print(f"best val {'tooth ' if config.model.numbered else ''}Dice {best_dice:.4f}; model: {run / 'model.safetensors'}")
     if report:  # report hook
         from teethseg.evaluation.run_report import write_run_report
