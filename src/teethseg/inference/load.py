@@ -81,7 +81,7 @@ def _load_default(
 ) -> Segmenter:
     """The bundled networks (or a model folder's), each checked against its checksum in the card; the
     close-up one loads when first needed."""
-    card = default_card(folder)
+    card = default_card() if folder is None else default_card(folder)
     folder = weights_folder() if folder is None else folder
 
     def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
