@@ -175,12 +175,22 @@ def _free_spot(
     cheapest = np.argsort(cost, kind="stable")[:256]  # the penalties below only add: judge the cheapest alone
     cx, cy, x0, y0, x1, y1, cost = (v[cheapest] for v in (cx, cy, x0, y0, x1, y1, cost))
     ax, ay = anchor
+    # Only lines and boxes within the candidates' reach can cross them: the others are skipped (fast).
+    reach = (min(ax, x0.min()), min(ay, y0.min()), max(ax, x1.max()), max(ay, y1.max()))
     for segment in leaders:  # a leader line that would cross another, or a box that one would cross
-        cost += 6 * label_height * (_crosses(ax, ay, cx, cy, *segment) | _through_box(*segment, x0, y0, x1, y1))
+        if _meets(reach, (min(segment[0], segment[2]), min(segment[1], segment[3]),
+                          max(segment[0], segment[2]), max(segment[1], segment[3]))):
+            cost += 6 * label_height * (_crosses(ax, ay, cx, cy, *segment) | _through_box(*segment, x0, y0, x1, y1))
     for box in placed:  # a leader line through another label
-        cost += 6 * label_height * _through_box(ax, ay, cx, cy, *box)
+        if _meets(reach, box):
+            cost += 6 * label_height * _through_box(ax, ay, cx, cy, *box)
     best = int(np.argmin(cost))
     return float(cx[best]), float(cy[best])
+
+
+def _meets(a: tuple, b: tuple) -> bool:
+    """Whether two boxes (x0, y0, x1, y1) overlap or touch."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
 def _crosses(ax, ay, bx, by, cx, cy, dx, dy) -> np.ndarray:
