@@ -152,8 +152,6 @@ def predict_command(
     jobs = [job for job in jobs if job not in skipped]
     if skipped:
         say(f"skipping {len(skipped)} images already done in {out_dir}")
-    if jobs:
-        check_writable(out_dir)
     batch_size = batch_size or default_batch_size(device)
     # On a CPU, several images at once with one thread each beat one image on every core
     # (12 radiographs: 0.85 s against 1.24 s on 2 cores); at most MAX_WORKERS images are in
@@ -162,6 +160,8 @@ def predict_command(
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
+    if jobs:  # after the model loads (a bad --model leaves no folder behind), before any image is segmented
+        check_writable(out_dir)
     if segmenter is not None and threshold is not None:
         segmenter.threshold = threshold
     rows: list[tuple[int, dict[str, Any]]] = []

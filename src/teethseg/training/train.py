@@ -205,11 +205,10 @@ def train(
             config.lr = lr
     if epochs is not None:
         config.epochs = epochs
-    for name, value in (("--epochs", config.epochs), ("--batch-size", config.batch_size)):
-        if value < 1:
-            raise TeethsegError(None, f"{name} must be at least 1, got {value}")
-    if not config.lr > 0:
-        raise TeethsegError(None, f"--lr must be above 0, got {config.lr}")
+    if batch_size is not None and batch_size < 1:  # the options given here; the recipe's own values are checked
+        raise TeethsegError(None, f"--batch-size must be at least 1, got {batch_size}")  # with the recipe (config.py)
+    if lr is not None and not lr > 0:
+        raise TeethsegError(None, f"--lr must be above 0, got {lr}")
     torch_device = choose_device(device)
     torch.manual_seed(config.seed)
     initial_weights = _initial_weights(config) if config.init and not resume else None
