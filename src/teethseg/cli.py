@@ -7,10 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from teethseg import __version__
 from teethseg.errors import TeethsegError
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.io.images import quiet_decoders
+from teethseg.version import __version__
 
 DEVICE_HELP = "where the networks run: auto = a CUDA GPU when PyTorch sees one, else the CPU"
 
@@ -31,6 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_arguments(predict)
     predict.add_argument("--batch-size", type=int, default=None,
                          help="images per network call (default: 1 on CPU, 8 on a GPU)")
+    predict.add_argument("--threshold", type=float, default=None, metavar="P",
+                         help="tooth probability from which a pixel is tooth (default: 0.5); lower finds more, "
+                              "and fainter, tooth pixels")
+    predict.add_argument("--outputs", default=None, metavar="LIST",
+                         help="which files to write, comma-separated from mask,overlay,teeth,json (default: all)")
+    predict.add_argument("--summary", action="store_true",
+                         help="also write OUT/summary.csv: one row per radiograph (teeth count, missing teeth, "
+                              "numbers to check, problems)")
+    predict.add_argument("--quiet", "-q", action="store_true", help="print problems only (no line per image, no progress bar)")
     predict.add_argument("--skip-existing", action="store_true",
                          help="skip inputs whose outputs are already complete in --out (resume a folder)")
     predict.add_argument("--dicom-seg", action="store_true",
@@ -62,10 +71,19 @@ def _parser() -> argparse.ArgumentParser:
                     "global batch, split evenly over the N processes; rank 0 alone writes the run.")
     train.add_argument("--data", required=True, help="dataset folder (any supported layout)")
     train.add_argument("--out", required=True, help="run folder for checkpoints, best model and curves")
-    train.add_argument("--config", default=None, help="YAML recipe (default: built-in defaults)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--config", default=None,
+                       help="YAML recipe (configs/*.yaml; default: the bundled mask network's recipe, "
+                            "configs/contacts.yaml, without its contact class on masks of one value for all teeth)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its last checkpoint (with --epochs N above the run's: "
+                            "train on to N epochs with a new learning-rate schedule)")
     train.add_argument("--seed", type=int, default=None, help="random seed (overrides the config)")
     train.add_argument("--epochs", type=int, default=None, help="number of epochs (overrides the config)")
+    train.add_argument("--batch-size", type=int, default=None, help="images per training step, all processes together (overrides the config)")
+    train.add_argument("--lr", type=float, default=None, help="peak learning rate (overrides the config)")
+    train.add_argument("--checkpoint-every", type=float, default=None, metavar="MINUTES",
+                       help="minutes between checkpoints within an epoch, besides one after each epoch and one on "
+                            "Ctrl-C (default: 5; 0: after every step)")
     train.add_argument("--init", default=None, metavar="MODEL",
                        help="fine-tune: start from this teethseg model file's weights (same network body; "
                             "'default' = the bundled mask network)")
@@ -75,8 +93,12 @@ def _parser() -> argparse.ArgumentParser:
                             "(default: on)")
 
     export = commands.add_parser("export", help="export a model to ONNX for fast CPU inference")
-    export.add_argument("--model", default=None, help="model file (default: the bundled model)")
-    export.add_argument("--onnx", required=True, help="output .onnx file (config embedded in its metadata)")
+    export.add_argument("--model", default=None,
+                        help="model file, or model folder (default: the bundled model: its four networks)")
+    export.add_argument("--onnx", default=None, help="output .onnx file of a model file (config embedded in its metadata)")
+    export.add_argument("--out", default=None, metavar="DIR",
+                        help="output folder for a whole model (the bundled one by default): every network as a model "
+                             "file and its ONNX graph, and teethseg-model.json; --model DIR and load_model(DIR) take it")
 
     pacs = commands.add_parser("pacs", help="segment a PACS's radiographs over DICOMweb and store the SEGs back")
     pacs.add_argument("--url", required=True, help="DICOMweb root, e.g. http://HOST:PORT/dicom-web")
@@ -100,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("dst", help="new output folder (must not exist or be empty)")
     convert.add_argument("--to", required=True, choices=["masks", "coco", "yolo"], help="output layout")
     return parser
+
+
+def _list(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple of its items (None when not given)."""
+    return None if value is None else tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def _add_model_arguments(command: argparse.ArgumentParser) -> None:
@@ -191,17 +218,21 @@ def _check_destinations(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen command; its exit code."""
     if args.command == "train":
-        from teethseg.training.train import train
+        from teethseg.training.train import CHECKPOINT_MINUTES, train
 
+        if args.checkpoint_every is not None and args.checkpoint_every < 0:
+            raise TeethsegError(None, f"--checkpoint-every must be 0 or more minutes, got {args.checkpoint_every}")
         train(args.data, args.out, args.config, args.resume, args.seed, args.device, args.epochs, init=args.init,
-              report=args.report)
+              report=args.report, batch_size=args.batch_size, lr=args.lr,
+              checkpoint_minutes=CHECKPOINT_MINUTES if args.checkpoint_every is None else args.checkpoint_every)
         return 0
     if args.command == "predict":
         from teethseg.predict.folders import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering,
-                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr, engine=args.engine,
+                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr, threshold=args.threshold,
+                               outputs=_list(args.outputs), quiet=args.quiet, summary=args.summary, engine=args.engine,
                                ray_address=args.ray_address, num_workers=args.num_workers)
     if args.command == "pacs":
         from teethseg.pacs import pacs_command
@@ -219,11 +250,10 @@ def _run(args: argparse.Namespace) -> int:
                  numbering=args.numbering)
         return 0
     if args.command == "export":
-        from teethseg.nn.bundled import default_model_path
-        from teethseg.nn.export import export_onnx
+        from teethseg.nn.export import export_command
 
-        written = export_onnx(args.model or default_model_path(), args.onnx)
-        print(f"wrote {written}")
+        written = export_command(args.model, args.onnx, args.out)
+        print(f"wrote {written[0].parent if args.onnx is None else written[0]}: {', '.join(p.name for p in written)}")
         return 0
     if args.command == "serve":
         from teethseg.serve.app import default_workers

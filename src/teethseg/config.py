@@ -19,7 +19,6 @@ from pydantic import Field, TypeAdapter, ValidationError
 from teethseg.errors import TeethsegError
 from teethseg.io.yaml_files import safe_load
 
-
 # Bounds of the schema. A side of 16-4096 pixels: the networks downsample 4-5 times, and 4096 x
 # 4096 is the working size of prediction (teethseg.io.limits.WORK_PIXELS); anything larger is a
 # damaged header or a typo that would allocate tens of gigabytes.
@@ -176,7 +175,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
     source = str(path or "default config")
     if given:
-        source += " with " + " ".join(f"--{key} {value}" for key, value in given.items())
+        source += " with " + " ".join(f"--{key.replace('_', '-')} {value}" for key, value in given.items())
     return config_from_dict({**values, **given}, source)
 
 

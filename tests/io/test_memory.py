@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from teethseg.inference.working_size import enlarged, full_size_records, working_image
 from teethseg.io import limits
 from teethseg.io.decode_size import full_shape
 from teethseg.io.images import read_frames_with_info, read_image
-from teethseg.inference.working_size import enlarged, full_size_records, working_image
 from teethseg.teeth.records import tooth_records
 
 TEETHSEG = str(Path(sys.executable).with_name("teethseg"))

@@ -90,7 +90,7 @@ def test_rank_0_alone_writes_the_run(runs):
     root, _ = runs
     names = sorted(p.name for p in (root / "two").iterdir())
     assert names == sorted(p.name for p in (root / "one").iterdir()) == [
-        "config.yaml", "curves.png", "history.csv", "last.pt", "model.safetensors"]
+        "config.yaml", "curves.png", "history.csv", "last.pt", "model.onnx", "model.safetensors"]
     assert json.loads((root / "rank1.json").read_text()) == []
     by_rank_0 = {Path(p).name for p in json.loads((root / "rank0.json").read_text())}
     assert {"last.pt", "model.safetensors", "history.csv", "config.yaml"} <= by_rank_0

@@ -25,12 +25,18 @@ import numpy as np
 from teethseg.data.classes import category_table, class_mapping
 from teethseg.data.index import SPLIT_NAMES, DatasetIndex, Layout, Problem, Sample
 from teethseg.data.polygons import (
-    checked_rle, instances, paint_rles, points_outside, polygon_problem, polygon_rles, rasterise_polygons,
+    checked_rle,
+    instances,
+    paint_rles,
+    points_outside,
+    polygon_problem,
+    polygon_rles,
+    rasterise_polygons,
 )
 from teethseg.errors import TeethsegError
-from teethseg.io.json_files import load_json
 from teethseg.io.files import write_json
 from teethseg.io.images import image_size, is_image_file
+from teethseg.io.json_files import load_json
 
 ANNOTATIONS = "_annotations.coco.json"
 SPLIT_FOLDERS = ("train", "valid", "val", "test")

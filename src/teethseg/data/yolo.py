@@ -27,9 +27,9 @@ from teethseg.data.classes import category_table, class_mapping
 from teethseg.data.index import DatasetIndex, Layout, Problem, Sample
 from teethseg.data.polygons import instances, paint_rles, polygon_rles
 from teethseg.errors import TeethsegError
-from teethseg.io.yaml_files import safe_load
 from teethseg.io.files import atomic_path
 from teethseg.io.images import image_size, is_image_file
+from teethseg.io.yaml_files import safe_load
 
 YAML_NAMES = ("data.yaml", "data.yml")
 SPLIT_KEYS = ("train", "val", "test")

@@ -10,8 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from teethseg import __version__
 from teethseg.nn.model_file import file_sha256
+from teethseg.version import __version__
 
 
 def model_files(model: str | Path | None, numbering: str | Path | list[str | Path] | None) -> list[dict[str, str]]:

@@ -29,6 +29,7 @@ from teethseg.inference.result import Result
 from teethseg.inference.working_size import enlarged, full_size_records, working_image
 from teethseg.io.decode_size import full_shape
 from teethseg.io.images import as_grey, check_segmentable, read_image
+from teethseg.teeth.postprocess import TOOTH_THRESHOLD
 from teethseg.teeth.records import tooth_records
 
 
@@ -51,6 +52,8 @@ class Segmenter(Network):
         super().__init__(backend, config, name, info, mirror)
         self.numbering = numbering
         self.close_up = close_up
+        # A pixel is tooth when its tooth probability passes this (``teethseg predict --threshold``).
+        self.threshold = TOOTH_THRESHOLD
         self._loading = threading.Lock()
 
     @property
@@ -80,7 +83,7 @@ class Segmenter(Network):
     def networks(self) -> Networks:
         """This model's networks as the stages use them."""
         return Networks(self, self.numbering, lambda: self.close_up, self.mirror, self.class_names,
-                        self.typical_tooth_fractions)
+                        self.typical_tooth_fractions, self.threshold)
 
     def predict(self, image: str | Path | np.ndarray) -> Result:
         """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more)."""

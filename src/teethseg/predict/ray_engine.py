@@ -2,7 +2,7 @@
 
 The list of (input, output stem) pairs becomes a Ray Dataset; ``map_batches`` sends groups of
 inputs to a pool of actors, each of which loads the model once and then reads, segments and
-writes its inputs with the local engine's own code (``predict.folders._segment``), so the
+writes its inputs with the local engine's own code (``teethseg.predict.groups.segment_group``), so the
 outputs and their names are the same file for file. Images travel as paths, not bytes: every
 worker reads its inputs from, and writes to, a file system all of them see (so the paths sent,
 and the JSON's ``source``, are absolute). The driver prints
@@ -42,27 +42,32 @@ def require_ray() -> Any:
 class _Segmenting:
     """One actor: the model loaded once, then each batch of inputs read, segmented and written."""
 
-    def __init__(self, out_dir: str, options: dict[str, Any], dicom: tuple[bool, bool]) -> None:
+    def __init__(self, out_dir: str, options: dict[str, Any], dicom: tuple[bool, bool],
+                 outputs: tuple[str, ...] | None = None) -> None:
         from teethseg.inference.load import load_model
         from teethseg.io.images import quiet_decoders
 
         quiet_decoders()
-        self.out_dir, self.dicom = Path(out_dir), dicom
+        self.out_dir, self.dicom, self.outputs = Path(out_dir), dicom, outputs
         self.batch_size = options.pop("batch_size")
+        threshold = options.pop("threshold", None)
         self.segmenter = load_model(**options)
+        if threshold is not None:
+            self.segmenter.threshold = threshold
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        from teethseg.predict.folders import _segment
+        from teethseg.predict.groups import segment_group
 
         jobs = [(Path(str(path)), str(stem)) for path, stem in zip(batch["path"], batch["stem"])]
-        outcome = _segment(jobs, self.segmenter, self.batch_size, self.out_dir, self.dicom)
+        outcome = segment_group(jobs, self.segmenter, self.batch_size, self.out_dir, self.dicom, outputs=self.outputs)
         return {"frames": [frames for frames, _ in outcome], "lines": [json.dumps(lines) for _, lines in outcome]}
 
 
 def predict_on_ray(
     jobs: list[tuple[Path, str]], out_dir: Path, problems: list[str], *, address: str | None, num_workers: int | None,
     model: str | None, device: str, backend: str, batch_size: int, mirror: bool, numbering: Any,
-    dicom: tuple[bool, bool],
+    dicom: tuple[bool, bool], threshold: float | None = None, outputs: tuple[str, ...] | None = None,
+    quiet: bool = False, rows: list[tuple[int, dict[str, Any]]] | None = None,
 ) -> tuple[int, int]:
     """Segment ``jobs`` on Ray with ``num_workers`` actors (default: one per CPU of the cluster);
     print each input's line; add failures to ``problems``; return (images written, images incl. frames).
@@ -90,28 +95,36 @@ def predict_on_ray(
         rows = [{"path": str(path.absolute()), "stem": stem} for path, stem in jobs]
         results = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), workers * 4))).map_batches(
             _Segmenting, batch_size=INPUTS_PER_CALL, concurrency=min(workers, len(rows)), num_cpus=1, num_gpus=gpus,
-            fn_constructor_args=(str(out_dir.absolute()), {**options, "batch_size": batch_size}, dicom),
+            fn_constructor_args=(str(out_dir.absolute()), {**options, "batch_size": batch_size, "threshold": threshold},
+                                 dicom, outputs),
         )
-        return _report(results.iter_rows(), len(jobs), problems, workers)
+        return _report(results.iter_rows(), len(jobs), problems, workers, quiet, rows)
     finally:
         if started:
             ray.shutdown()
 
 
-def _report(rows: Any, inputs: int, problems: list[str], workers: int) -> tuple[int, int]:
-    """Print each input's lines as its row arrives; (images written, images incl. frames)."""
+def _report(
+    results: Any, inputs: int, problems: list[str], workers: int, quiet: bool = False,
+    rows: list[tuple[int, dict[str, Any]]] | None = None,
+) -> tuple[int, int]:
+    """Print each input's lines as its result arrives, and keep its summary rows in ``rows``;
+    (images written, images incl. frames)."""
     done, total = 0, 0
     bar = tqdm(total=inputs, desc=f"predicting on {workers} Ray workers", unit="image",
-               disable=True if inputs < 2 else None)
-    for row in rows:
-        frames = int(row["frames"])
-        for failed, line in json.loads(row["lines"]):
+               disable=True if inputs < 2 or quiet else None)
+    for index, result in enumerate(results):
+        frames = int(result["frames"])
+        for failed, line, row in json.loads(result["lines"]):
+            if rows is not None:
+                rows.append((index, row))
             if failed:
                 problems.append(line)
                 tqdm.write(f"teethseg: error: {line}", file=sys.stderr)
             else:
                 done += 1
-                tqdm.write(line)
+                if not quiet:
+                    tqdm.write(line)
         total += max(frames, 1)
         bar.update(1)
     bar.close()

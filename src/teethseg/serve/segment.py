@@ -16,8 +16,7 @@ from PIL import Image
 
 from teethseg.errors import TeethsegError
 from teethseg.io.files import atomic_path
-from teethseg.predict.folders import read_input, with_source_facts
-from teethseg.predict.outputs import write_result
+from teethseg.predict.groups import read_input, with_source_facts
 from teethseg.serve.errors import ApiError
 from teethseg.serve.results import STEM, ResultStore
 from teethseg.serve.uploads import Upload
@@ -60,7 +59,7 @@ def segment_upload(segmenter: Any, upload: Upload, store: ResultStore) -> list[d
             result = with_source_facts(segmenter.predict_batch([frame], [upload.name])[0], extra)
             result_id, folder = store.new_folder()
             written.append((result_id, folder))
-            paths = write_result(result, folder, STEM, source_path=upload.path)  # a DICOM's SEG reads its header again
+            paths = result.save(folder, STEM, source_path=upload.path)  # a DICOM's SEG reads its header again
             _write_picture(folder / "image.jpg", result.image)
             segmentation = any(path.name.endswith("_seg.dcm") for path in paths)
             records.append({**result.summary(), "id": result_id, "files": links(result_id, result.numbered, segmentation)})

@@ -2,7 +2,7 @@
 
 ``torchrun --nproc_per_node N -m teethseg train ...`` starts N copies of the command with
 ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and the rendezvous address in their environment. Each
-copy trains on its share of every global batch (``DistributedSampler``), DDP averages the
+copy trains on its share of every global batch (``share``), DDP averages the
 gradients, and only rank 0 writes the run. With one process every helper here is a no-op, so
 ``training/train.py`` has one loop for both.
 
@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import Dataset, DistributedSampler
 
 from teethseg.errors import TeethsegError, one_line
 from teethseg.evaluation.metrics import BinaryMetrics, ToothMetrics
@@ -135,12 +134,12 @@ def per_process_batch(global_batch: int) -> int:
     return global_batch // processes
 
 
-def sampler(dataset: Dataset, seed: int, epoch: int) -> DistributedSampler:
-    """This process's share of the epoch's shuffled samples; every process draws the same order
-    (seed + epoch), so together they see each sample once per epoch."""
-    share = DistributedSampler(dataset, num_replicas=world_size(), rank=rank(), shuffle=True, seed=seed, drop_last=True)
-    share.set_epoch(epoch)
-    return share
+def share(order: list[int]) -> list[int]:
+    """This process's share of an epoch's sample order, every process given the same order: the
+    n-th of each run of as many samples as processes (the tail that does not fill a run dropped),
+    so the n-th batches of all processes together are the n-th global batch of one process."""
+    processes = world_size()
+    return order[rank() : len(order) // processes * processes : processes]
 
 
 def wrap(network: nn.Module, device: torch.device) -> nn.Module:
