@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--dicom-sr", action="store_true",
                          help="also write <stem>_sr.dcm, a DICOM measurement report (TID 1500): tooth count, "
                               "FDI numbers not found, areas in mm² (implies --dicom-seg, which it refers to)")
-    _add_engine(predict)  # Ray hook: --engine, --ray-address, --num-workers
+    _add_engine(predict)  # --engine, --ray-address, --num-workers
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -239,7 +239,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return pacs_command(args.url, args.since, args.modality, args.dry_run, args.dicom_sr, args.user, None,
                             args.token, args.model, args.device, args.backend, args.mirror, args.numbering)
-    if args.command == "evaluate" and (args.report or args.compare):  # report hook (teethseg.evaluation)
+    if args.command == "evaluate" and (args.report or args.compare):
         from teethseg.evaluation.commands import report_command
 
         return report_command(args)

@@ -64,7 +64,7 @@ def evaluate(
     metrics = BinaryMetrics()
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
-    if collector is not None:  # report hook
+    if collector is not None:
         collector.begin(index, segmenter.class_names if teeth is not None else None)
     grid: list[tuple] = []  # a heap of the worst images: (-score, order, panel)
     skipped, per_image_extra = [], {}
@@ -94,7 +94,7 @@ def evaluate(
         heapq.heappush(grid, (-score, len(per_image_extra) + len(grid), (sample.key, result.image, *shown, scores["dice"])))
         if len(grid) > grid_images:
             heapq.heappop(grid)  # the best of those kept
-        if collector is not None:  # report hook
+        if collector is not None:
             collector.add(sample, result.image, *shown, scores, tooth_dice, teeth.count_exact[-1] if teeth else None)
     if not metrics.counts:
         raise TeethsegError(data, "no image could be evaluated")
@@ -104,7 +104,7 @@ def evaluate(
                "skipped": skipped}
     if teeth is not None:
         summary["numbering"] = teeth.summary()
-    if collector is not None:  # report hook
+    if collector is not None:
         summary.update(collector.summary())
     out = Path(out)
     write_json(out / "metrics.json", summary)
