@@ -17,8 +17,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from teethseg.imaging.regions import label_regions, value_boxes
 from teethseg.io import limits
+from teethseg.teeth.records import tooth_regions
 
 
 def working_image(image: np.ndarray) -> np.ndarray:
@@ -54,11 +54,7 @@ def full_size_records(
     col_counts = np.bincount(source_index(width, shape[1]), minlength=width)
     row_starts = np.concatenate([[0], np.cumsum(row_counts)])
     col_starts = np.concatenate([[0], np.cumsum(col_counts)])
-    if numbered:
-        regions, names, boxes = labels, class_names, value_boxes(labels)
-    else:
-        regions, count, boxes, _ = label_regions(labels > 0)
-        names = [None] * (count + 1)
+    regions, names, boxes = tooth_regions(labels, class_names, numbered)
     records = []
     for value, box in enumerate(boxes, start=1):
         if box is None:

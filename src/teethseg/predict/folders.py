@@ -26,7 +26,7 @@ from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.inference.result import OUTPUT_KINDS
 from teethseg.io.images import is_image_file
 from teethseg.nn.device import wants_cuda
-from teethseg.predict.groups import segment_group
+from teethseg.predict.groups import report_lines, segment_group
 from teethseg.predict.listing import expand_lists
 from teethseg.predict.names import distinct, is_output_file, output_stems, outputs_complete
 from teethseg.predict.summary import SUMMARY_NAME, failed_row, rows_from_records, write_summary
@@ -193,16 +193,7 @@ def _run(
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1
-                for failed, line, row in lines:
-                    if rows is not None:
-                        rows.append((index, row))
-                    if failed:
-                        problems.append(line)
-                        tqdm.write(f"teethseg: error: {line}", file=sys.stderr)
-                    else:
-                        done += 1
-                        if not quiet:
-                            tqdm.write(line)
+                done += report_lines(lines, index, problems, quiet, rows)
                 bar.update(max(frames, 1))
                 index += 1
     bar.close()

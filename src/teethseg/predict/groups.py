@@ -6,6 +6,7 @@ that fails to segment is tried again alone, so it costs only itself.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,25 @@ def _look_notes(result: Result) -> str:
     if look:
         notes.append(f"teeth {look['tooth_scale']:.2f}x typical size: segmented again, framed as in training")
     return f" ({'; '.join(notes)})" if notes else ""
+
+
+def report_lines(
+    lines: list[tuple[bool, str, dict[str, Any]]], index: int, problems: list[str], quiet: bool = False,
+    rows: list[tuple[int, dict[str, Any]]] | None = None,
+) -> int:
+    """Print one input's lines (problems to stderr, added to ``problems``; the rest unless ``quiet``)
+    and keep its summary rows under ``index``; how many images it wrote."""
+    from tqdm import tqdm
+
+    written = 0
+    for failed, line, row in lines:
+        if rows is not None:
+            rows.append((index, row))
+        if failed:
+            problems.append(line)
+            tqdm.write(f"teethseg: error: {line}", file=sys.stderr)
+        else:
+            written += 1
+            if not quiet:
+                tqdm.write(line)
+    return written

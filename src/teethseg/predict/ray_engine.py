@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from teethseg.errors import TeethsegError
+from teethseg.predict.groups import report_lines
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'teethseg[ray]'"
 # Inputs an actor takes at once: enough to keep it busy, few enough that the progress moves.
@@ -115,16 +115,7 @@ def _report(
                disable=True if inputs < 2 or quiet else None)
     for index, result in enumerate(results):
         frames = int(result["frames"])
-        for failed, line, row in json.loads(result["lines"]):
-            if rows is not None:
-                rows.append((index, row))
-            if failed:
-                problems.append(line)
-                tqdm.write(f"teethseg: error: {line}", file=sys.stderr)
-            else:
-                done += 1
-                if not quiet:
-                    tqdm.write(line)
+        done += report_lines([tuple(line) for line in json.loads(result["lines"])], index, problems, quiet, rows)
         total += max(frames, 1)
         bar.update(1)
     bar.close()
