@@ -22,6 +22,7 @@ TEETHSEG = str(Path(sys.executable).with_name("teethseg"))
     ["train", "--data", "DATA", "--out", "file.txt/run"],
     ["evaluate", "--data", "DATA", "--out", "file.txt/eval"],
     ["export", "--onnx", "file.txt/m.onnx"],
+    ["export", "--out", "file.txt/model"],
     ["data", "convert", "DATA", "file.txt/converted", "--to", "coco"],
     ["train", "--data", "DATA", "--out", "file.txt"],
 ])

@@ -210,7 +210,10 @@ def _check_destinations(args: argparse.Namespace) -> None:
     if args.command in ("train", "evaluate"):
         check_destination(args.out)
     elif args.command == "export":
-        check_destination(args.onnx, folder=False)
+        if args.onnx is not None:
+            check_destination(args.onnx, folder=False)
+        if args.out is not None:
+            check_destination(args.out)
     elif args.command == "data" and args.data_command == "convert":
         check_destination(args.dst)
 
