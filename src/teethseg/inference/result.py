@@ -71,7 +71,6 @@ class Result:
         Masks and the label map have the input's exact size; an image segmented at the working size
         has its overlay drawn at that size.
         """
-        from teethseg.dicom_out.files import write_dicom_outputs
         from teethseg.io.files import write_json, write_png
 
         chosen = set(OUTPUT_KINDS if outputs is None else outputs)
@@ -88,7 +87,10 @@ class Result:
         if self.numbered and "teeth" in chosen:
             written.append(out / f"{stem}_teeth.png")
             write_png(written[-1], self.labels)
-        written.extend(write_dicom_outputs(self, out, stem, seg=dicom_seg, sr=dicom_sr, source_path=source_path))
+        if dicom_seg or dicom_sr or "dicom" in self.extra:  # pydicom and highdicom load only when needed (0.2 s)
+            from teethseg.dicom_out.files import write_dicom_outputs
+
+            written.extend(write_dicom_outputs(self, out, stem, seg=dicom_seg, sr=dicom_sr, source_path=source_path))
         if "json" in chosen:
             written.append(out / f"{stem}.json")
             write_json(written[-1], self.summary())
