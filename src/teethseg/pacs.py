@@ -126,8 +126,8 @@ def segment_instance(segmenter: Any, dataset: Any, name: str, sr: bool) -> tuple
     """Segment one fetched instance as ``predict`` segments a DICOM file; the result and the
     objects to store in that order: the report (when asked), then the SEG."""
     from teethseg.dicom_out.files import dicom_objects
-    from teethseg.io.dicom import with_areas_mm2
     from teethseg.io.images import check_segmentable, read_frames_with_info
+    from teethseg.predict.groups import with_source_facts
 
     with tempfile.TemporaryDirectory(prefix="teethseg-pacs-") as folder:
         path = Path(folder) / "instance.dcm"
@@ -139,9 +139,7 @@ def segment_instance(segmenter: Any, dataset: Any, name: str, sr: bool) -> tuple
     if len(frames) != 1:
         raise TeethsegError(name, f"multi-frame image ({len(frames)} frames): a SEG per stack is not written yet")
     check_segmentable(frames[0], name)
-    result = segmenter.predict_batch(frames, [name])[0]
-    result.extra["dicom"] = info
-    result.teeth = with_areas_mm2(result.teeth, info)
+    result = with_source_facts(segmenter.predict_batch(frames, [name])[0], {"dicom": info})
     header = dataset.copy()
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
         if keyword in header:

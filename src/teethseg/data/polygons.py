@@ -97,11 +97,6 @@ def _counts_of_string(text: bytes) -> list[int]:
     return counts
 
 
-def decode_rle(rle: dict, height: int, width: int) -> np.ndarray:
-    """COCO run-length encoding (counts as a list or a compressed string) as a bool HxW mask."""
-    return _decode(checked_rle(rle, height, width))
-
-
 def checked_rle(rle: dict, height: int, width: int) -> dict:
     """A COCO run-length encoding from a file, checked (ValueError when it is not one of this image)."""
     size = rle.get("size")

@@ -3,6 +3,7 @@ traceback after minutes of training or evaluation."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from teethseg.errors import TeethsegError
@@ -19,3 +20,14 @@ def check_destination(path: str | Path, folder: bool = True) -> None:
             if not parent.is_dir():
                 raise TeethsegError(path, f"cannot be created: {parent} is a file, not a folder")
             return
+
+
+def check_writable(folder: Path) -> None:
+    """Make ``folder`` and write a file in it, before any work that writes there; one clear error
+    when that fails (a file in the way, no permission, a read-only disk)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".teethseg-check-"):
+            pass
+    except OSError as error:
+        raise TeethsegError(folder, f"cannot write outputs there ({error.strerror or error})") from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +23,7 @@ from teethseg.errors import TeethsegError
 from teethseg.inference.load import load_model
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.inference.result import OUTPUT_KINDS
+from teethseg.io.destinations import check_writable
 from teethseg.io.images import is_image_file
 from teethseg.nn.device import wants_cuda
 from teethseg.predict.groups import report_lines, segment_group
@@ -61,16 +61,6 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
         else:
             problems.append(f"{path}: file not found")
     return files, problems
-
-
-def check_writable(out_dir: Path) -> None:
-    """Make ``out_dir`` and write a file in it, before any image is segmented; one clear error when that fails."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".teethseg-check-"):
-            pass
-    except OSError as error:
-        raise TeethsegError(out_dir, f"cannot write outputs there ({error.strerror or error})") from None
 
 
 def prefetch(pool: ThreadPoolExecutor, function: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[tuple[T, Future]]:
