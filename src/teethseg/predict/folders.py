@@ -122,8 +122,9 @@ def predict_command(
     out_dir = Path(out)
     files = distinct(files)
     jobs = list(zip(files, output_stems(files)))
-    skipped = [job for job in jobs if skip_existing and outputs_complete(out_dir, job[1], job[0])]
-    jobs = [job for job in jobs if job not in skipped]
+    complete = {job for job in jobs if skip_existing and outputs_complete(out_dir, job[1], job[0])}
+    skipped = [job for job in jobs if job in complete]  # sets, not list scans: archives hold millions of inputs
+    jobs = [job for job in jobs if job not in complete]
     if skipped:
         say(f"skipping {len(skipped)} images already done in {out_dir}")
     batch_size = batch_size or default_batch_size(device)
@@ -151,7 +152,7 @@ def predict_command(
         done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr),
                            outputs=outputs, quiet=quiet, rows=rows)
     if summary:
-        rows += [(i, row) for i, (path, stem) in enumerate(jobs + skipped) if (path, stem) in skipped
+        rows += [(len(jobs) + i, row) for i, (path, stem) in enumerate(skipped)  # after the inputs segmented now
                  for row in rows_from_records(out_dir, stem, path)]
         rows += [(len(rows) + i, failed_row(problem)) for i, problem in enumerate(problems[:unread])]
         write_summary(out_dir / SUMMARY_NAME, [row for _, row in sorted(rows, key=lambda item: item[0])])
