@@ -135,6 +135,7 @@ def predict_command(
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
+    created = not out_dir.exists()
     if jobs:  # after the model loads (a bad --model leaves no folder behind), before any image is segmented
         check_writable(out_dir)
     if segmenter is not None and threshold is not None:
@@ -156,6 +157,8 @@ def predict_command(
                  for row in rows_from_records(out_dir, stem, path)]
         rows += [(len(rows) + i, failed_row(problem)) for i, problem in enumerate(problems[:unread])]
         write_summary(out_dir / SUMMARY_NAME, [row for _, row in sorted(rows, key=lambda item: item[0])])
+    if created and out_dir.is_dir() and not any(out_dir.iterdir()):  # every input failed: no empty folder left
+        out_dir.rmdir()
     total += unread
     failed = f"; {len(problems)} failed" if problems else ""
     say(f"{done} of {total} images written to {out_dir}{failed}" + (f"; summary: {out_dir / SUMMARY_NAME}" if summary else ""))
