@@ -1,13 +1,15 @@
 """Speed and memory of teethseg against the seed project's U-Net, measured in one run.
 
-Usage: .venv/bin/python benchmarks/speed.py [--images DIR] [--repeats N]
+Usage: .venv/bin/python benchmarks/speed.py [--images DIR] [--rounds 3] [--repeats 1]
 
-Every measurement runs in its own subprocess so that peak resident memory is its own.
-Prints per-image median latency of the model call, images/second, peak memory, and the
-ratios to the seed U-Net (1), with mirror averaging (the default) and without; then the whole
-`teethseg predict` process on 12 images, with and without mirror averaging, against
-a seed-style prediction script on the same 12 images; then peak memory of `teethseg predict`
-on a 3300x1500 panoramic.
+Every measurement runs in its own subprocess so that peak resident memory is its own, and every
+row is measured once a round, rows alternated, so that other load on the machine falls on all of
+them alike; each figure is the median of the rounds. Prints per-image median latency of the
+network calls, images/second, peak memory and the ratio to the seed U-Net (1), for the default
+(INT8 twins in OpenVINO) and --backend onnx (float, ONNX Runtime), with mirror averaging (the
+default) and without; then the whole `teethseg predict` process on 12 images against a
+seed-style prediction script on the same 12 images (with each round's ratio); then peak memory of
+`teethseg predict` on a 3300x1500 panoramic.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def measure_model_call(kind: str, images: list[str], repeats: int) -> dict:
             with torch.no_grad():
                 return torch.sigmoid(network(x))
     else:
-        backend, _, variant = kind.partition("-")  # "onnx", "onnx-mask" (mask network only), "onnx-single" (no mirror)
+        backend, _, variant = kind.partition("-")  # "openvino", "onnx", "onnx-mask" (mask network only), "onnx-single" (no mirror)
         mask_only = variant == "mask"
         segmenter = load_model(backend=backend, mirror=variant != "single")
         inputs = grey
@@ -130,10 +132,40 @@ def timed_process(command: list[str]) -> tuple[float, float]:
     return float(seconds), float(peak_kb) / 1024
 
 
+MODEL_CALLS = [  # (row, measurement): the network calls of one 512x512 radiograph
+    ("(1) seed U-Net, PyTorch", "seed"),
+    ("(2) teethseg default: INT8, OpenVINO", "openvino"),
+    ("(2a) its --no-mirror", "openvino-single"),
+    ("(3) --backend onnx: float, ONNX Runtime", "onnx"),
+    ("(3a) its --no-mirror", "onnx-single"),
+]
+
+
+def whole_runs(images: list[str], workdir: Path) -> list[tuple[str, list[str]]]:
+    """The whole-process commands on the 12 images: the seed-style script first (the reference)."""
+    seed_out = workdir / "seed-out"
+    seed_out.mkdir()
+    return [
+        ("seed-style predict script", [PYTHON, __file__, "--measure", "seed-predict", str(seed_out), *images]),
+        ("teethseg predict", [TEETHSEG, "predict", *images, "--out", str(workdir / "ours")]),
+        ("teethseg predict --no-mirror", [TEETHSEG, "predict", "--no-mirror", *images, "--out", str(workdir / "single")]),
+        ("teethseg predict --backend onnx", [TEETHSEG, "predict", "--backend", "onnx", *images, "--out", str(workdir / "onnx")]),
+    ]
+
+
+def cpu_name() -> str:
+    if Path("/proc/cpuinfo").exists():
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=None)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1, help="passes over the images per model-call measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, every row measured once a round, alternated")
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -147,34 +179,39 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="teethseg-bench-"))
     images = [str(p) for p in pick_images(args.images, 12, workdir)]
     import onnxruntime
+    import openvino
     import torch
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else platform.machine()
-    print(f"machine: {cpu}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime {onnxruntime.__version__}")
-    print(f"images: {len(images)} from {Path(images[0]).parent}")
-    rows = [("(1) seed U-Net, PyTorch, 512x512", run_measure(["seed", *images]))]
-    rows.append(("(2) teethseg default, torch backend", run_measure(["torch", *images])))
-    rows.append(("(3) teethseg default, ONNX Runtime", run_measure(["onnx", *images])))
-    rows.append(("(3a) its mask network alone, ONNX Runtime", run_measure(["onnx-mask", *images])))
-    rows.append(("(3b) --no-mirror (one pass), ONNX Runtime", run_measure(["onnx-single", *images])))
-    reference = rows[0][1]["median_ms"]
-    print(f"\n{'model call per image':42} {'median ms':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs (1)':>16}")
-    for name, row in rows:
-        print(f"{name:42} {row['median_ms']:10.1f} {row['images_per_s']:9.1f} {row['peak_rss_mb']:8.0f} "
-              f"{reference / row['median_ms']:15.1f}x")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, openvino {openvino.__version__.split('-')[0]}")
+    print(f"images: {len(images)} from {Path(images[0]).parent}; median of {args.rounds} rounds, rows alternated in each")
+    calls: dict[str, list[dict]] = {kind: [] for _, kind in MODEL_CALLS}
+    runs = whole_runs(images, workdir)
+    whole: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in runs}
+    for _ in range(args.rounds):
+        for _, kind in MODEL_CALLS:
+            calls[kind].append(run_measure([kind, *images, "--repeats", str(args.repeats)]))
+        for name, command in runs:
+            whole[name].append(timed_process(command))
+            for folder in workdir.glob("*"):  # every run writes into an empty folder
+                if folder.is_dir() and folder.name != "seed-out":
+                    shutil.rmtree(folder)
 
-    seed_out, ours_out = workdir / "seed-out", workdir / "ours-out"
-    seed_out.mkdir()
-    seed_time, seed_peak = timed_process([PYTHON, __file__, "--measure", "seed-predict", str(seed_out), *images])
-    ours_time, ours_peak = timed_process([TEETHSEG, "predict", *images, "--out", str(ours_out)])
-    single_time, single_peak = timed_process([TEETHSEG, "predict", "--no-mirror", *images, "--out", str(workdir / "single")])
+    def median(rows: list[dict], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    reference = median(calls["seed"], "median_ms")
+    print(f"\n{'network calls of one image':42} {'median ms':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs (1)':>16}")
+    for name, kind in MODEL_CALLS:
+        ms = median(calls[kind], "median_ms")
+        print(f"{name:42} {ms:10.1f} {1000 / ms:9.1f} {median(calls[kind], 'peak_rss_mb'):8.0f} {reference / ms:15.1f}x")
+    seed_time = statistics.median(t for t, _ in whole[runs[0][0]])
     print(f"\n{'whole process, 12 images':42} {'seconds':>10} {'images/s':>9} {'peak MB':>8} {'speed-up vs seed':>16}")
-    print(f"{'seed-style predict script':42} {seed_time:10.2f} {12 / seed_time:9.2f} {seed_peak:8.0f} {1.0:15.1f}x")
-    print(f"{'teethseg predict':42} {ours_time:10.2f} {12 / ours_time:9.2f} {ours_peak:8.0f} {seed_time / ours_time:15.1f}x")
-    print(f"{'teethseg predict --no-mirror':42} {single_time:10.2f} {12 / single_time:9.2f} {single_peak:8.0f} "
-          f"{seed_time / single_time:15.1f}x")
+    for name, _ in runs:
+        seconds, peak = statistics.median(t for t, _ in whole[name]), statistics.median(p for _, p in whole[name])
+        ratios = ", ".join(f"{seed / t:.1f}" for (seed, _), (t, _) in zip(whole[runs[0][0]], whole[name]))
+        print(f"{name:42} {seconds:10.2f} {len(images) / seconds:9.2f} {peak:8.0f} {seed_time / seconds:15.1f}x"
+              f"   (rounds: {ratios})")
 
     from PIL import Image
 

@@ -11,6 +11,7 @@ views, see teethseg.doubtful.)
 Writes src/teethseg/weights/teethseg-{default,numbering,close-up}.{safetensors,onnx} and default.json
 (a second numbering model, averaged with the first: teethseg-numbering-2).
 After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
+Then tools/quantise_model.py makes the INT8 twins again (bundling drops those of the networks it writes).
 --into DIR: write the same files into a model folder (teethseg-model.json for its card) that
 `--model DIR` takes, instead of into the package.
 """
@@ -27,7 +28,7 @@ from safetensors import safe_open
 
 from teethseg.data.layouts import index_dataset
 from teethseg.evaluation.evaluate import class_mapping
-from teethseg.nn.bundled import MANIFEST, card_entries
+from teethseg.nn.bundled import FILE_KEYS, MANIFEST, card_entries
 from teethseg.nn.export import export_onnx
 from teethseg.nn.model_file import file_sha256
 from teethseg.nn.network import load_network, save_model
@@ -125,11 +126,11 @@ def main() -> None:
     if args.close_up:
         card["close_up"] = bundle(args.close_up, "teethseg-close-up", into=folder)
     (folder / (MANIFEST if args.into else "default.json")).write_text(json.dumps(card, indent=2) + "\n")
-    kept = {entry[key] for entry in card_entries(card) for key in ("file", "onnx_file")}
-    for old in folder.glob("teethseg-*"):  # networks no longer bundled
+    kept = {entry[key] for entry in card_entries(card) for key in FILE_KEYS if entry.get(key)}
+    for old in folder.glob("teethseg-*"):  # networks no longer bundled; INT8 twins of replaced ones (quantise_model.py)
         if old.name not in kept and old.name != MANIFEST:
             old.unlink()
-    total = sum(entry["size_bytes"] for entry in card_entries(card))
+    total = sum(entry["size_bytes"] + entry.get("int8_size_bytes", 0) for entry in card_entries(card))
     print(f"bundled into {folder}: {total / 1e6:.1f} MB")
 
 

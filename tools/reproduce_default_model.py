@@ -3,7 +3,8 @@
 The bundled model is four networks, each from a recipe in configs/ (the model card, "Recipes"):
 the mask network (contacts.yaml), two numbering networks (numbering.yaml, seeds 0 and 1) and the
 close-up network (close-up.yaml). This trains each into RUNS/<name> (an interrupted run is resumed
-when the command is given again) and bundles them with tools/bundle_model.py into RUNS/model,
+when the command is given again), bundles them with tools/bundle_model.py into RUNS/model and
+makes their INT8 twins with tools/quantise_model.py (needs the `quantise` extra), giving
 a folder that `teethseg predict --model RUNS/model` takes. About 3 hours on a 2-core CPU, minutes
 on a GPU; a GPU run gives the same quality, not the same weights.
 
@@ -42,6 +43,8 @@ def commands(data: Path, runs: Path, device: str, into_package: bool) -> list[li
     bundle = [sys.executable, str(ROOT / "tools" / "bundle_model.py"), model[0], "--numbering", model[1], model[2],
               "--close-up", model[3]]
     steps.append(bundle if into_package else [*bundle, "--into", str(runs / "model")])
+    quantise = [sys.executable, str(ROOT / "tools" / "quantise_model.py"), "--data", str(data)]
+    steps.append(quantise if into_package else [*quantise, "--into", str(runs / "model")])
     return steps
 
 

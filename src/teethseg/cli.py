@@ -137,8 +137,9 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
                               "again, the models (seeds of one recipe) are averaged (default: the "
                               "bundled numbering networks; see configs/numbering.yaml)")
     command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=DEVICE_HELP)
-    command.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
-                         help="auto: ONNX Runtime on CPU when the model has an ONNX twin, else PyTorch")
+    command.add_argument("--backend", default="auto", choices=["auto", "openvino", "onnx", "torch"],
+                         help="auto on a CPU: the bundled networks' INT8 twins in OpenVINO, else ONNX Runtime when "
+                              "the model has an ONNX twin, else PyTorch; onnx: float networks in ONNX Runtime")
     command.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=MIRROR_BY_DEFAULT,
                          help="also segment the mirror image and average (default: on): more accurate; "
                               "--no-mirror halves the network time")

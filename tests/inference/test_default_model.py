@@ -20,6 +20,7 @@ from teethseg.inference.network import Network
 from teethseg.inference.segmenter import Segmenter
 from teethseg.io.images import read_image, read_mask
 from teethseg.nn.bundled import card_entries, default_card, numbering_entries, weights_folder
+from teethseg.nn.openvino_backend import available as openvino_available
 from teethseg.predict.folders import sample_paths
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -33,7 +34,8 @@ def segmenter():
 def test_card_describes_a_small_checked_model():
     card = default_card()
     entries = card_entries(card)
-    assert sum(entry["size_bytes"] for entry in entries) <= 20_000_000
+    # 20 MB of float networks, and their INT8 twins (mask and numbering: 8.4 MB) that run on CPUs.
+    assert sum(entry["size_bytes"] + entry.get("int8_size_bytes", 0) for entry in entries) <= 27_000_000
     assert (weights_folder() / card["file"]).is_file() and len(card["sha256"]) == 64
     # The ONNX twins read the model files' weights instead of holding a second copy.
     for entry in entries:
@@ -41,7 +43,7 @@ def test_card_describes_a_small_checked_model():
 
 
 def test_samples_are_segmented_and_numbered(segmenter):
-    assert segmenter.backend_name == "onnx"
+    assert segmenter.backend_name == ("openvino" if openvino_available() else "onnx")
     names = segmenter.class_names
     for sample in sample_paths():
         result = segmenter.predict(sample)
@@ -59,10 +61,11 @@ def test_samples_are_segmented_and_numbered(segmenter):
 def test_the_bundled_mask_network_with_a_numbering_model_given_by_path(segmenter):
     """load_model(numbering=...) swaps only the numbering network: the bundled one by path numbers as the default does."""
     numbering = [weights_folder() / entry["file"] for entry in numbering_entries(default_card())]
-    swapped = teethseg.load_model(device="cpu", numbering=numbering)
+    swapped = teethseg.load_model(device="cpu", backend="onnx", numbering=numbering)
     assert swapped.numbering is not None and swapped.close_up is not None
     sample = sample_paths()[0]
-    assert np.array_equal(swapped.predict(sample).labels, segmenter.predict(sample).labels)
+    floats = teethseg.load_model(device="cpu", backend="onnx")  # numbering by path runs the float networks
+    assert np.array_equal(swapped.predict(sample).labels, floats.predict(sample).labels)
     with pytest.raises(TeethsegError, match="is not a numbering model"):
         teethseg.load_model(device="cpu", numbering=weights_folder() / default_card()["file"])
 
@@ -82,11 +85,12 @@ def test_mirror_averaging_is_the_default_keeps_numbers_and_is_no_worse_on_the_sa
     assert np.mean(scores[True]) > np.mean(scores[False]) - 0.01
 
 
-def test_torch_and_onnx_agree_on_the_default_model(segmenter):
+def test_torch_and_onnx_agree_on_the_default_model():
     torch_segmenter = teethseg.load_model(device="cpu", backend="torch")
-    assert torch_segmenter.backend_name == "torch"
+    onnx_segmenter = teethseg.load_model(device="cpu", backend="onnx")
+    assert torch_segmenter.backend_name == "torch" and onnx_segmenter.backend_name == "onnx"
     for sample in sample_paths():
-        assert (torch_segmenter.predict(sample).labels == segmenter.predict(sample).labels).mean() >= 0.999
+        assert (torch_segmenter.predict(sample).labels == onnx_segmenter.predict(sample).labels).mean() >= 0.999
 
 
 def test_corrupted_bundled_weights_are_refused(tmp_path):
@@ -116,10 +120,11 @@ def test_cpu_prediction_through_onnx_never_imports_torch():
     code = (
         "import sys, teethseg; from teethseg.predict.folders import sample_paths; "
         "seg = teethseg.load_model(device='cpu'); seg.predict(sample_paths()[0]); "
-        "print(seg.backend_name, 'torch' in sys.modules, 'monai' in sys.modules)"
+        "print(seg.backend_name, 'torch' in sys.modules, 'monai' in sys.modules, 'onnxruntime' in sys.modules)"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert output == ["onnx", "False", "False"]
+    # The INT8 twins in OpenVINO need neither PyTorch nor ONNX Runtime (the close-up network loads it when needed).
+    assert output == (["openvino", "False", "False", "False"] if openvino_available() else ["onnx", "False", "False", "True"])
 
 
 def wider_view(image: np.ndarray, nearest: bool = False) -> np.ndarray:
@@ -263,14 +268,19 @@ def test_a_corrupted_close_up_network_is_refused_when_first_needed(monkeypatch, 
         segmenter.predict(close)
 
 
-def test_the_bundled_numbering_networks_are_averaged_and_each_is_checked(monkeypatch):
+@pytest.mark.parametrize("backend", ["onnx", "auto"])
+def test_the_bundled_numbering_networks_are_averaged_and_each_is_checked(monkeypatch, backend):
     card = json.loads(json.dumps(default_card()))
     entries = numbering_entries(card)
-    segmenter = teethseg.load_model(device="cpu")
-    if len(entries) > 1:
+    segmenter = teethseg.load_model(device="cpu", backend=backend)
+    if segmenter.backend_name == "openvino":  # the INT8 twins, averaged in one graph
+        assert [path.name for path in segmenter.numbering.backend.members] == [entry["int8_file"] for entry in entries]
+        key = "int8_weights_sha256"
+    else:
         assert isinstance(segmenter.numbering, AveragedNetworks)
         assert [member.name for member in segmenter.numbering.members] == [entry["name"] for entry in entries]
-    entries[-1]["sha256"] = "0" * 64  # as if the last one's bytes had changed
+        key = "sha256"
+    entries[-1][key] = "0" * 64  # as if the last one's bytes had changed
     monkeypatch.setattr(teethseg.inference.load, "default_card", lambda: card)
-    with pytest.raises(TeethsegError, match=f"{entries[-1]['file']}.*corrupted"):
-        teethseg.load_model(device="cpu")
+    with pytest.raises(TeethsegError, match="corrupted"):
+        teethseg.load_model(device="cpu", backend=backend)

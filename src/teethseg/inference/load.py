@@ -9,10 +9,12 @@ from typing import Any
 
 from teethseg.errors import TeethsegError
 from teethseg.inference.ensemble import AveragedNetworks, averaged
+from teethseg.inference.int8_networks import int8_network, use_int8, warm_up
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.inference.network import Network
 from teethseg.inference.segmenter import Segmenter
 from teethseg.nn.bundled import default_card, numbering_entries, weights_folder
+from teethseg.nn.device import wants_cuda
 
 
 def load_model(
@@ -25,7 +27,8 @@ def load_model(
         path: a ``.safetensors`` or ``.onnx`` teethseg model, or a model folder of several networks
             (``teethseg export --out DIR`` writes the bundled one as such); None for the bundled one.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
-        backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
+        backend: ``auto`` (on a CPU: the bundled networks' INT8 twins in OpenVINO, else ONNX Runtime when
+            the model has an ONNX twin), ``openvino``, ``onnx`` (float networks in ONNX Runtime) or ``torch``.
         threads: CPU threads per network call (default: every core); 1 suits several images
             segmented at once from as many threads, as ``teethseg predict`` does with folders.
         mirror: also run every network on the mirror image and average (the default): more
@@ -35,12 +38,16 @@ def load_model(
             list of them, trained with other seeds, whose probabilities are averaged.
     """
     if path is not None and Path(path).is_dir():
-        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path))
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path),
+                                  mirror=mirror)
     elif path is not None:
+        if backend == "openvino":
+            raise TeethsegError(path, "--backend openvino runs the INT8 twins of the bundled model or of a model "
+                                      "folder; a model file runs with --backend onnx or auto")
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
         _note_without_twin(segmenter, path, backend)
     else:
-        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, mirror=mirror)
     if numbering is not None:
         paths = numbering if isinstance(numbering, (list, tuple)) else [numbering]
         segmenter.numbering = _numbering_networks(paths, device, backend, threads)
@@ -78,11 +85,22 @@ def _numbering_networks(
 
 def _load_default(
     device: str, backend: str, threads: int | None, with_numbering: bool = True, folder: Path | None = None,
+    mirror: bool = MIRROR_BY_DEFAULT,
 ) -> Segmenter:
     """The bundled networks (or a model folder's), each checked against its checksum in the card; the
-    close-up one loads when first needed."""
+    close-up one loads when first needed. On a CPU the INT8 twins run when they can (``use_int8``)."""
     card = default_card() if folder is None else default_card(folder)
     folder = weights_folder() if folder is None else folder
+    if use_int8(card, backend, not wants_cuda(device)):
+        segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter)
+        if card.get("numbering") and with_numbering:
+            segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads)
+        warm_up([segmenter, segmenter.numbering], mirror)
+        backend = "auto"  # the close-up network stays float: ONNX Runtime
+        if card.get("close_up"):
+            segmenter.close_up = partial(Network.from_file, folder / card["close_up"]["file"], device, backend,
+                                         card["close_up"]["sha256"], threads=threads)
+        return segmenter
 
     def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
         """Loads one bundled network, checked against its checksum in the card."""

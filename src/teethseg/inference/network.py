@@ -45,14 +45,20 @@ class Network:
 
     def scores(self, images: list[np.ndarray], mirror: bool | None = None) -> np.ndarray:
         """Class probabilities (N x C x H x W) at the model's input size, in one backend call (two with ``mirror``)."""
-        if self.mirror if mirror is None else mirror:
+        mirror = self.mirror if mirror is None else mirror
+        if getattr(self.backend, "gives_probabilities", False):  # softmax and mirror in its graph (OpenVINO)
+            return self.backend.probabilities(self._batch(images), mirror)
+        if mirror:
             return mirror_average(self._scores, images, self.config.class_names)
         return self._scores(images)
 
     def _scores(self, images: list[np.ndarray]) -> np.ndarray:
+        return softmax(self.backend(self._batch(images)))
+
+    def _batch(self, images: list[np.ndarray]) -> np.ndarray:
+        """The images as the network sees them: N x 1 x H x W at its input size, normalised."""
         size, method = self.config.input_size, self.config.normalization
-        batch = np.stack([prepare_input(image, size, method) for image in images])[:, None]
-        return softmax(self.backend(batch))
+        return np.stack([prepare_input(image, size, method) for image in images])[:, None]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

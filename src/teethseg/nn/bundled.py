@@ -18,6 +18,8 @@ from teethseg.errors import TeethsegError
 
 # The card of a model folder written by ``export_model_folder``.
 MANIFEST = "teethseg-model.json"
+# The files a card entry names: the model file, its ONNX twin, its INT8 twin (graph, weights) if any.
+FILE_KEYS = ("file", "onnx_file", "int8_file", "int8_weights")
 
 
 def weights_folder() -> Path:
@@ -70,7 +72,7 @@ def export_model_folder(out: str | Path, source: Path | None = None) -> list[Pat
     card = default_card(None if source is None else source_folder)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise TeethsegError(out, "exists and is not an empty folder; choose a new --out")
-    names = [entry[key] for entry in card_entries(card) for key in ("file", "onnx_file") if entry.get(key)]
+    names = [entry[key] for entry in card_entries(card) for key in FILE_KEYS if entry.get(key)]
     extras = [name for name in ("MODEL_CARD.md",) if (source_folder / name).is_file()]
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))

@@ -1,0 +1,159 @@
+"""OpenVINO on the CPU: the bundled networks' INT8 twins, softmax, mirror and ensemble folded into one graph.
+
+The INT8 twins (``tools/quantise_model.py``) run 2-3x faster than the float networks in ONNX
+Runtime on CPUs with VNNI or AMX. Each model is one compiled graph: the image and its mirror as a
+batch of two, every member network, softmax, the mirror's classes renamed and flipped back and the
+mean of all, so Python gets the probabilities in one call. Compiled graphs are cached in the
+user's cache folder (skipped when it is not writable); the first call is made on the loading
+thread, before worker threads call the model at once (without it, two threads' first calls at
+the same moment could deadlock).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from teethseg.errors import TeethsegError
+
+# Float operations outside the INT8 convolutions run in float32: AMX CPUs would otherwise pick bfloat16.
+PRECISION = "f32"
+
+
+def available() -> bool:
+    """Whether OpenVINO is installed (it is a dependency, but installs may lack it on some platforms)."""
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_folder() -> Path | None:
+    """Where compiled graphs are kept between runs: a writable user cache folder, or None (no cache)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "teethseg" / "openvino"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return root if os.access(root, os.W_OK | os.X_OK) else None
+
+
+def _core() -> Any:
+    import openvino as ov
+
+    return ov.Core()
+
+
+def folded_graph(members: list[Path], flip_table: np.ndarray | None, batch_size: int = 1) -> Any:
+    """One graph: each member network on the image (and on its mirror when ``flip_table`` is given),
+    softmax over classes, the mirror's probabilities renamed by ``flip_table`` and flipped back, all averaged.
+
+    ``flip_table[c]``: the class that class c of a mirror image is in the radiograph itself. The
+    batch size is fixed: OpenVINO runs a static graph about 1.7x faster than one with a dynamic batch.
+    """
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    core = _core()
+    networks = [core.read_model(str(path)) for path in members]
+    shape = networks[0].inputs[0].get_partial_shape()
+    image = ops.parameter(ov.PartialShape([batch_size, 1, shape[2], shape[3]]), ov.Type.f32, name="image")
+    batch = image.output(0)
+    if flip_table is not None:
+        mirrored = _flipped(image)
+        batch = ops.concat([image, mirrored], 0).output(0)
+    outputs = []
+    for network in networks:
+        parameter = network.get_parameters()[0]
+        for target in list(parameter.output(0).get_target_inputs()):
+            target.replace_source_output(batch)
+        probabilities = ops.softmax(network.get_results()[0].input_value(0), 1)
+        if flip_table is not None:
+            direct, seen_mirrored = ops.split(probabilities, 0, 2).outputs()
+            renamed = ops.gather(seen_mirrored, np.argsort(flip_table).astype(np.int64), 1)
+            probabilities = ops.add(direct, _flipped(renamed))
+        outputs.append(probabilities)
+    total = outputs[0]
+    for output in outputs[1:]:
+        total = ops.add(total, output)
+    scale = np.float32(1 / (len(outputs) * (2 if flip_table is not None else 1)))
+    mean = ops.multiply(total, ops.constant(scale))
+    mean.output(0).set_names({"probabilities"})
+    return ov.Model([ops.result(mean)], [image], "teethseg")
+
+
+def _flipped(node: Any) -> Any:
+    """The node's output mirrored left to right (last axis read backwards)."""
+    import openvino.opset13 as ops
+
+    last = np.array([3], np.int64)
+    return ops.slice(node, np.array([-1], np.int64), np.array([np.iinfo(np.int64).min], np.int64),
+                     np.array([-1], np.int64), last)
+
+
+class OpenVinoBackend:
+    """INT8 networks whose mean probabilities (with the mirror image or without) come in one call.
+
+    Compiling starts in a thread when the backend is made, so several networks compile at once;
+    ``warm_up`` waits for it and makes the first inference.
+    """
+
+    name = "openvino"
+    gives_probabilities = True
+
+    def __init__(self, members: list[Path], flip_table: np.ndarray, mirror: bool, threads: int | None = None) -> None:
+        self.members = [Path(path) for path in members]
+        self.flip_table = np.asarray(flip_table)
+        self.threads = threads or os.cpu_count() or 1
+        self._compiled: dict[tuple[bool, int], Future] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(1)
+        self._start(mirror, 1)
+
+    def _start(self, mirror: bool, batch_size: int) -> Future:
+        with self._lock:
+            key = (mirror, batch_size)
+            if key not in self._compiled:
+                self._compiled[key] = self._pool.submit(self._compile, mirror, batch_size)
+            return self._compiled[key]
+
+    def _compile(self, mirror: bool, batch_size: int) -> Any:
+        model = folded_graph(self.members, self.flip_table if mirror else None, batch_size)
+        config = {"INFERENCE_NUM_THREADS": self.threads, "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": PRECISION,
+                  "PERFORMANCE_HINT": "LATENCY"}
+        core, cache = _core(), cache_folder()
+        if cache is not None:
+            try:
+                return core.compile_model(model, "CPU", {**config, "CACHE_DIR": str(cache)})
+            except RuntimeError:  # a cache that cannot be written after all (full disk, read-only mount)
+                pass
+        return core.compile_model(model, "CPU", config)
+
+    def compiled(self, mirror: bool, batch_size: int) -> Any:
+        """The compiled graph with the mirror image or without, for a batch size; compiled now if it was not yet."""
+        try:
+            return self._start(mirror, batch_size).result()
+        except RuntimeError as error:
+            raise TeethsegError(self.members[0], f"OpenVINO cannot compile the INT8 network ({str(error).splitlines()[0][:200]})") from None
+
+    def warm_up(self, mirror: bool, input_hw: list[int]) -> None:
+        """Compile and make one inference on this thread, before worker threads call the model."""
+        self.probabilities(np.zeros((1, 1, *input_hw), np.float32), mirror)
+
+    def probabilities(self, batch: np.ndarray, mirror: bool) -> np.ndarray:
+        """Mean class probabilities (N x C x H x W) for a normalised batch (N x 1 x H x W)."""
+        key = (mirror, len(batch))
+        compiled = self.compiled(*key)
+        requests = self._local.__dict__.setdefault("requests", {})
+        request = requests.get(key)
+        if request is None:  # an infer request serves one thread at a time: one per thread
+            request = requests[key] = compiled.create_infer_request()
+        request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+        return request.get_output_tensor(0).data.copy()

@@ -1,0 +1,113 @@
+"""The bundled networks' INT8 twins in OpenVINO: one graph gives what the Python mirror and ensemble gave,
+compiled graphs are cached (and a cache that cannot be written is no error), and many predictions
+started at once from several threads finish."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import teethseg
+from teethseg.errors import TeethsegError
+from teethseg.inference.mirror import mirror_average
+from teethseg.inference.network import softmax
+from teethseg.nn.bundled import default_card, numbering_entries, weights_folder
+from teethseg.nn.model_file import read_model_metadata
+from teethseg.nn.openvino_backend import PRECISION, OpenVinoBackend, available, cache_folder
+from teethseg.predict.folders import sample_paths
+from teethseg.teeth.fdi import fdi_flip_table
+
+pytestmark = pytest.mark.skipif(not available(), reason="OpenVINO is not installed")
+
+
+def _one_network(xml: Path):
+    """The network alone, softmax in Python; static shapes, as the folded graph (dynamic ones round otherwise)."""
+    import openvino as ov
+
+    def scores(images: list[np.ndarray]) -> np.ndarray:
+        model = ov.Core().read_model(str(xml))
+        model.reshape([len(images), 1, *images[0].shape])
+        compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": 1, "INFERENCE_PRECISION_HINT": PRECISION})
+        return softmax(compiled(np.stack(images)[:, None])[0])
+
+    return scores
+
+
+def test_one_graph_gives_the_mean_of_the_mirror_averaged_probabilities_of_each_network():
+    card, folder = default_card(), weights_folder()
+    entries = numbering_entries(card)
+    config, _ = read_model_metadata(folder / entries[0]["file"])
+    table = fdi_flip_table(config.class_names, len(config.class_names))[: len(config.class_names)]
+    assert (table != np.arange(len(table))).any()  # FDI numbers swap sides in the mirror image
+    images = [np.random.default_rng(seed).random(config.input_size, dtype=np.float32) for seed in (0, 1)]
+    members = [folder / entry["int8_file"] for entry in entries]
+    folded = OpenVinoBackend(members, table, mirror=True, threads=1).probabilities(np.stack(images)[:, None], True)
+    expected = np.mean([mirror_average(_one_network(xml), images, config.class_names) for xml in members], axis=0)
+    assert folded.shape == expected.shape and np.abs(folded - expected).max() < 1e-4
+    single = OpenVinoBackend(members[:1], table, mirror=False, threads=1).probabilities(np.stack(images)[:, None], False)
+    assert np.abs(single - _one_network(members[0])(images)).max() < 1e-4
+
+
+def test_the_default_on_a_cpu_is_the_int8_twins_and_onnx_keeps_the_float_networks():
+    assert teethseg.load_model(device="cpu").backend_name == "openvino"
+    floats = teethseg.load_model(device="cpu", backend="onnx")
+    assert floats.backend_name == "onnx" and floats.numbering.members[0].backend_name == "onnx"
+    assert teethseg.load_model(device="cpu", backend="openvino").numbering.backend_name == "openvino"
+
+
+def test_openvino_is_refused_with_one_line_for_a_model_file_and_for_missing_twins(monkeypatch, tmp_path):
+    with pytest.raises(TeethsegError, match="a model file runs with --backend onnx or auto"):
+        teethseg.load_model(weights_folder() / default_card()["file"], device="cpu", backend="openvino")
+    card = json.loads(json.dumps(default_card()))
+    del card["int8_file"]
+    monkeypatch.setattr(teethseg.inference.load, "default_card", lambda: card)
+    with pytest.raises(TeethsegError, match="needs the model's INT8 twins"):
+        teethseg.load_model(device="cpu", backend="openvino")
+    assert teethseg.load_model(device="cpu").backend_name == "onnx"  # auto: the float networks
+
+
+def test_a_corrupted_int8_twin_is_refused(monkeypatch):
+    card = json.loads(json.dumps(default_card()))
+    card["int8_sha256"] = "0" * 64
+    monkeypatch.setattr(teethseg.inference.load, "default_card", lambda: card)
+    with pytest.raises(TeethsegError, match="teethseg-default-int8.xml.*corrupted"):
+        teethseg.load_model(device="cpu")
+
+
+def test_compiled_graphs_are_cached_and_an_unwritable_cache_is_no_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    teethseg.load_model(device="cpu")
+    assert cache_folder() == tmp_path / "cache" / "teethseg" / "openvino" and any(cache_folder().iterdir())
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+    assert cache_folder() is None
+    assert teethseg.load_model(device="cpu").predict(sample_paths()[0]).teeth
+
+
+# Many predictions from several threads, their first calls at the same moment (a barrier), in a child
+# process: a deadlock fails the test by its timeout instead of hanging the suite.
+MANY_AT_ONCE = """
+import sys, threading
+import numpy as np, teethseg
+from concurrent.futures import ThreadPoolExecutor
+from teethseg.predict.folders import sample_paths
+seg = teethseg.load_model(device="cpu", threads=1)
+samples = sample_paths()
+expected = [seg.predict(path).labels for path in samples]
+fresh = teethseg.load_model(device="cpu", threads=1)
+barrier = threading.Barrier(6)
+def one(i):
+    barrier.wait()
+    return np.array_equal(fresh.predict(samples[i % len(samples)]).labels, expected[i % len(samples)])
+with ThreadPoolExecutor(6) as pool:
+    print(all(pool.map(one, range(18))))
+"""
+
+
+def test_many_predictions_started_at_once_from_several_threads_finish_alike():
+    done = subprocess.run([sys.executable, "-c", MANY_AT_ONCE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True"]
