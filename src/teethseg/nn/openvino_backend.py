@@ -11,6 +11,7 @@ the same moment could deadlock).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +22,8 @@ import numpy as np
 
 from teethseg.errors import TeethsegError
 
+# Changes with the code that builds the folded graph, so that a cached graph of older code is not used.
+GRAPH_VERSION = 1
 # Float operations outside the INT8 convolutions run in float32: AMX CPUs would otherwise pick bfloat16.
 PRECISION = "f32"
 
@@ -110,6 +113,24 @@ def _flipped(node: Any, axis: int) -> Any:
                      np.array([-1], np.int64), np.array([axis], np.int64))
 
 
+def cached_graph(cache: Path, members: list[Path], flip_table: np.ndarray | None, batch_size: int) -> Path:
+    """The folded graph saved in the cache folder, named by everything it is made of, written once."""
+    import openvino as ov
+
+    digest = hashlib.sha256(f"{GRAPH_VERSION} {ov.__version__} {batch_size} {CHANNELS_LAST_FROM}".encode())
+    digest.update(b"-" if flip_table is None else np.asarray(flip_table, np.int64).tobytes())
+    for member in members:
+        for path in (member, member.with_suffix(".bin")):
+            digest.update(path.read_bytes())
+    graph = cache / f"graph-{digest.hexdigest()[:32]}.xml"
+    if not graph.is_file():
+        staging = cache / f".{graph.stem}-{os.getpid()}-{threading.get_ident()}.xml"
+        ov.save_model(folded_graph(members, flip_table, batch_size), str(staging), compress_to_fp16=False)
+        staging.with_suffix(".bin").replace(graph.with_suffix(".bin"))
+        staging.replace(graph)  # last: a graph file is always complete
+    return graph
+
+
 class OpenVinoBackend:
     """INT8 networks whose mean probabilities (with the mirror image or without) come in one call.
 
@@ -138,16 +159,19 @@ class OpenVinoBackend:
             return self._compiled[key]
 
     def _compile(self, mirror: bool, batch_size: int) -> Any:
-        model = folded_graph(self.members, self.flip_table if mirror else None, batch_size)
+        """The compiled graph; from the cache when it holds it (its graph is kept there as a file, which
+        OpenVINO finds its compiled form of without building or hashing the graph again)."""
+        table = self.flip_table if mirror else None
         config = {"INFERENCE_NUM_THREADS": self.threads, "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": PRECISION,
                   "PERFORMANCE_HINT": "LATENCY"}
         core, cache = _core(), cache_folder()
         if cache is not None:
             try:
-                return core.compile_model(model, "CPU", {**config, "CACHE_DIR": str(cache)})
-            except RuntimeError:  # a cache that cannot be written after all (full disk, read-only mount)
+                graph = cached_graph(cache, self.members, table, batch_size)
+                return core.compile_model(str(graph), "CPU", {**config, "CACHE_DIR": str(cache)})
+            except (OSError, RuntimeError):  # a cache that cannot be written after all (full disk, read-only mount)
                 pass
-        return core.compile_model(model, "CPU", config)
+        return core.compile_model(folded_graph(self.members, table, batch_size), "CPU", config)
 
     def compiled(self, mirror: bool, batch_size: int) -> Any:
         """The compiled graph with the mirror image or without, for a batch size; compiled now if it was not yet."""
