@@ -117,10 +117,14 @@ def _centre(tooth: dict[str, Any]) -> tuple[float, float]:
 
 
 def _integral(mask: np.ndarray) -> np.ndarray:
-    """Summed-area table with a zero row and column first: pixels in any box in four look-ups."""
-    table = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int64)
-    table[1:, 1:] = mask.cumsum(0).cumsum(1)
-    return table
+    """Summed-area table with a zero row and column first: pixels in any box in four look-ups.
+
+    OpenCV's integral image (int32: up to 2**31 pixels, over the largest accepted image) is about
+    ten times as fast as two NumPy cumulative sums.
+    """
+    import cv2
+
+    return cv2.integral(np.ascontiguousarray(mask, dtype=np.uint8))
 
 
 def _covered(table: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
