@@ -144,7 +144,11 @@ class OpenVinoBackend:
     def __init__(self, members: list[Path], flip_table: np.ndarray, mirror: bool, threads: int | None = None) -> None:
         self.members = [Path(path) for path in members]
         self.flip_table = np.asarray(flip_table)
-        self.threads = threads or os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+        self.threads = max(1, min(threads or cores, cores))
+        # One stream per caller thread (``threads`` per call leaves cores // threads such threads), so
+        # several threads' calls run at once: a single stream runs them one after the other.
+        self.streams = max(1, cores // self.threads)
         self._compiled: dict[tuple[bool, int], Future] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -162,8 +166,8 @@ class OpenVinoBackend:
         """The compiled graph; from the cache when it holds it (its graph is kept there as a file, which
         OpenVINO finds its compiled form of without building or hashing the graph again)."""
         table = self.flip_table if mirror else None
-        config = {"INFERENCE_NUM_THREADS": self.threads, "NUM_STREAMS": 1, "INFERENCE_PRECISION_HINT": PRECISION,
-                  "PERFORMANCE_HINT": "LATENCY"}
+        config = {"INFERENCE_NUM_THREADS": self.threads * self.streams, "NUM_STREAMS": self.streams,
+                  "INFERENCE_PRECISION_HINT": PRECISION}
         core, cache = _core(), cache_folder()
         if cache is not None:
             try:
@@ -181,8 +185,13 @@ class OpenVinoBackend:
             raise TeethsegError(self.members[0], f"OpenVINO cannot compile the INT8 network ({str(error).splitlines()[0][:200]})") from None
 
     def warm_up(self, mirror: bool, input_hw: list[int]) -> None:
-        """Compile and make one inference on this thread, before worker threads call the model."""
-        self.probabilities(np.zeros((1, 1, *input_hw), np.float32), mirror)
+        """Compile and make the first inference of every stream from this thread, before worker threads call the model."""
+        compiled = self.compiled(mirror, 1)
+        requests = [compiled.create_infer_request() for _ in range(self.streams)]
+        for request in requests:  # at once: each runs on a stream of its own
+            request.start_async({0: np.zeros((1, 1, *input_hw), np.float32)})
+        for request in requests:
+            request.wait()
 
     def probabilities(self, batch: np.ndarray, mirror: bool) -> np.ndarray:
         """Mean class probabilities (N x C x H x W) for a normalised batch (N x 1 x H x W)."""
@@ -192,5 +201,7 @@ class OpenVinoBackend:
         request = requests.get(key)
         if request is None:  # an infer request serves one thread at a time: one per thread
             request = requests[key] = compiled.create_infer_request()
-        request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+        # Asynchronous, so that the call runs on a stream of its own (a synchronous one runs on the first).
+        request.start_async({0: np.ascontiguousarray(batch, dtype=np.float32)})
+        request.wait()
         return request.get_output_tensor(0).data.copy()
