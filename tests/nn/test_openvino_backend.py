@@ -3,6 +3,7 @@ compiled graphs are cached (and a cache that cannot be written is no error), and
 started at once from several threads finish."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,14 @@ def test_many_predictions_started_at_once_from_several_threads_finish_alike(atte
     done = subprocess.run([sys.executable, "-c", MANY_AT_ONCE], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True"]
+
+
+def test_loading_leaves_the_process_locale_as_it_was(tmp_path):
+    """OpenVINO reading and compiling graphs in two threads at once could leave the locale at "C" (ASCII files)."""
+    code = ("import locale, teethseg; before = locale.setlocale(locale.LC_CTYPE); teethseg.load_model(device='cpu', threads=1); "
+            "print(before, locale.setlocale(locale.LC_CTYPE), locale.getpreferredencoding(False))")
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for _ in ("empty cache", "filled cache"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.split() == ["C.UTF-8", "C.UTF-8", "UTF-8"]

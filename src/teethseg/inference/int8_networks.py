@@ -53,7 +53,7 @@ def int8_network(
 
 
 def warm_up(networks: list[Network | None], mirror: bool) -> None:
-    """Compile (all at once, begun when loaded) and call each INT8 network once on this thread."""
+    """Wait for each INT8 network's compiling (begun when loaded) and make its first calls from this thread."""
     for network in networks:
         if network is not None and hasattr(network.backend, "warm_up"):
-            network.backend.warm_up(mirror, network.config.input_size)
+            network.backend.warm_up(mirror)

@@ -4,9 +4,9 @@ The INT8 twins (``tools/quantise_model.py``) run 2-3x faster than the float netw
 Runtime on CPUs with VNNI or AMX. Each model is one compiled graph: the image and its mirror as a
 batch of two, every member network, softmax, the mirror's classes renamed and flipped back and the
 mean of all, so Python gets the probabilities in one call. Compiled graphs are cached in the
-user's cache folder (skipped when it is not writable); the first call is made on the loading
-thread, before worker threads call the model at once (without it, two threads' first calls at
-the same moment could deadlock).
+user's cache folder (skipped when it is not writable); the thread that compiles a graph makes
+its first calls, before any worker thread gets it (two threads' first calls at the same moment
+could deadlock), and loading waits for that.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ import numpy as np
 
 from teethseg.errors import TeethsegError
 
+# OpenVINO's model reading, writing and compiling, one at a time: run in two threads at once they can
+# leave the process's locale at "C" (Python's default encoding then ASCII); compiling both graphs at
+# once was no faster on 2 cores anyway (0.28 against 0.30 s from the cache).
+_OPENVINO_IO = threading.Lock()
 # Changes with the code that builds the folded graph, so that a cached graph of older code is not used.
 GRAPH_VERSION = 1
 # Float operations outside the INT8 convolutions run in float32: AMX CPUs would otherwise pick bfloat16.
@@ -113,6 +117,17 @@ def _flipped(node: Any, axis: int) -> Any:
                      np.array([-1], np.int64), np.array([axis], np.int64))
 
 
+def first_calls(compiled: Any, streams: int) -> None:
+    """Each stream's first inference, made by the thread that compiled the graph before any other thread
+    gets it: two worker threads' first calls at the same moment could deadlock."""
+    shape = list(compiled.inputs[0].get_shape())
+    requests = [compiled.create_infer_request() for _ in range(streams)]
+    for request in requests:  # at once: each runs on a stream of its own
+        request.start_async({0: np.zeros(shape, np.float32)})
+    for request in requests:
+        request.wait()
+
+
 def cached_graph(cache: Path, members: list[Path], flip_table: np.ndarray | None, batch_size: int) -> Path:
     """The folded graph saved in the cache folder, named by everything it is made of, written once."""
     import openvino as ov
@@ -134,8 +149,8 @@ def cached_graph(cache: Path, members: list[Path], flip_table: np.ndarray | None
 class OpenVinoBackend:
     """INT8 networks whose mean probabilities (with the mirror image or without) come in one call.
 
-    Compiling starts in a thread when the backend is made, so several networks compile at once;
-    ``warm_up`` waits for it and makes the first inference.
+    Compiling starts in a thread when the backend is made, while the loading thread goes on (graphs
+    compile one at a time: ``_OPENVINO_IO``); ``warm_up`` waits for it and makes the first inferences.
     """
 
     name = "openvino"
@@ -168,14 +183,18 @@ class OpenVinoBackend:
         table = self.flip_table if mirror else None
         config = {"INFERENCE_NUM_THREADS": self.threads * self.streams, "NUM_STREAMS": self.streams,
                   "INFERENCE_PRECISION_HINT": PRECISION}
-        core, cache = _core(), cache_folder()
-        if cache is not None:
-            try:
-                graph = cached_graph(cache, self.members, table, batch_size)
-                return core.compile_model(str(graph), "CPU", {**config, "CACHE_DIR": str(cache)})
-            except (OSError, RuntimeError):  # a cache that cannot be written after all (full disk, read-only mount)
-                pass
-        return core.compile_model(folded_graph(self.members, table, batch_size), "CPU", config)
+        with _OPENVINO_IO:
+            compiled, core, cache = None, _core(), cache_folder()
+            if cache is not None:
+                try:
+                    graph = cached_graph(cache, self.members, table, batch_size)
+                    compiled = core.compile_model(str(graph), "CPU", {**config, "CACHE_DIR": str(cache)})
+                except (OSError, RuntimeError):  # a cache that cannot be written after all (full disk, read-only mount)
+                    pass
+            if compiled is None:
+                compiled = core.compile_model(folded_graph(self.members, table, batch_size), "CPU", config)
+        first_calls(compiled, self.streams)
+        return compiled
 
     def compiled(self, mirror: bool, batch_size: int) -> Any:
         """The compiled graph with the mirror image or without, for a batch size; compiled now if it was not yet."""
@@ -184,14 +203,9 @@ class OpenVinoBackend:
         except RuntimeError as error:
             raise TeethsegError(self.members[0], f"OpenVINO cannot compile the INT8 network ({str(error).splitlines()[0][:200]})") from None
 
-    def warm_up(self, mirror: bool, input_hw: list[int]) -> None:
-        """Compile and make the first inference of every stream from this thread, before worker threads call the model."""
-        compiled = self.compiled(mirror, 1)
-        requests = [compiled.create_infer_request() for _ in range(self.streams)]
-        for request in requests:  # at once: each runs on a stream of its own
-            request.start_async({0: np.zeros((1, 1, *input_hw), np.float32)})
-        for request in requests:
-            request.wait()
+    def warm_up(self, mirror: bool) -> None:
+        """Wait until the graph for single images is compiled and has made its first calls."""
+        self.compiled(mirror, 1)
 
     def probabilities(self, batch: np.ndarray, mirror: bool) -> np.ndarray:
         """Mean class probabilities (N x C x H x W) for a normalised batch (N x 1 x H x W)."""
