@@ -1,7 +1,8 @@
 """Copy trained models into the package as the bundled default, with ONNX twins and a checksum card.
 
 Weights are stored once, as float16, in the model files; their ONNX twins hold only the graphs
-and read the weights from the model files' bytes. So the bundle stays well under 20 MB.
+and read the weights from the model files' bytes. So the float networks stay under 20 MB (the INT8
+twins of tools/quantise_model.py add 8.4 MB).
 
 Usage: python tools/bundle_model.py RUN/model.safetensors [--numbering RUN2/model.safetensors [RUN2b/...] [--data DATA]]
        [--close-up RUN3/model.safetensors]
