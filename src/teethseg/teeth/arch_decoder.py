@@ -1,0 +1,130 @@
+"""Naming the teeth of each jaw at once, in arch order (``--naming arch`` and ``arch-gaps``).
+
+Pixel by pixel, the numbering network names each tooth on its own, and its wrong names are mostly
+whole runs shifted by one beside a missing tooth. Here the found teeth (instances: the regions
+of the label map) are named jointly: each jaw's instances, sorted along the image's width, take
+strictly increasing positions along the arch (``UPPER_ARCH``, ``LOWER_ARCH``) that maximise the
+summed evidence, each instance's mean log-probability of each number over its pixels (dynamic
+programming, exact). With ``gaps``, each pair of neighbours also scores how likely the distance
+between them is for the number of teeth skipped between their positions: the log-density of
+that distance (in units of the two teeth's mean width) under a log-normal fitted per number of
+skipped teeth to the TRAINING split's masks (``python tools/arch_gaps.py --data DATA``). There is
+no parameter chosen by looking at validation images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from teethseg.teeth.fdi import LOWER_ARCH, UPPER_ARCH, fdi_numbers
+
+# How teeth are named: each pixel by its own vote (then regions), or each jaw in arch order without and with gaps.
+NAMINGS = ("pixels", "arch", "arch-gaps")
+# Log-normal of the distance between neighbouring teeth along a jaw (centre to centre, over the two
+# teeth's mean width), per number of arch positions skipped between them: 0, 1, 2, 3 or more.
+# From the 289 training masks of the shared data (7,287 neighbour pairs in arch order; tools/arch_gaps.py).
+GAP_LOG_MEAN = (-0.2335, 0.0823, 0.6523, 1.2703)
+GAP_LOG_SD = (0.2528, 0.4188, 0.2524, 0.3401)
+# Probabilities are floored here before their log, so one pixel at 0 cannot veto a number.
+LOG_FLOOR = 1e-6
+# Nearer than this (in mean widths) counts as this near: two centres on top of each other.
+MIN_DISTANCE = 0.05
+
+
+def arch_geometry(labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class 0..num_classes-1: pixel count, mean column (its centre along the image's width) and
+    width (first to last column), in one pass over the label map."""
+    width = labels.shape[1]
+    columns = np.bincount((labels.astype(np.int64) * width + np.arange(width)[None, :]).ravel(),
+                          minlength=num_classes * width)[: num_classes * width].reshape(num_classes, width)
+    area = columns.sum(axis=1)
+    centre = (columns @ np.arange(width, dtype=np.float64)) / np.maximum(area, 1)
+    occupied = columns > 0
+    first = occupied.argmax(axis=1)
+    last = width - 1 - occupied[:, ::-1].argmax(axis=1)
+    return area, centre, np.where(area > 0, last - first + 1, 0).astype(np.float64)
+
+
+def instance_evidence(labels: np.ndarray, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per label value (rows 0..C-1) of ``labels``: the mean probability and the mean log-probability
+    of each class (columns) of ``numbers`` (C x h x w, the model's size) over its pixels, each
+    pixel read at its nearest model pixel; rows of absent labels are 0."""
+    classes, model_h, model_w = numbers.shape
+    rows = np.minimum(((np.arange(labels.shape[0]) + 0.5) * model_h / labels.shape[0]).astype(np.int64), model_h - 1)
+    cols = np.minimum(((np.arange(labels.shape[1]) + 0.5) * model_w / labels.shape[1]).astype(np.int64), model_w - 1)
+    where = rows[:, None] * model_w + cols[None, :]
+    size = model_h * model_w
+    values = np.minimum(labels.astype(np.int64), classes - 1)
+    counts = np.bincount((values * size + where).ravel(), minlength=classes * size).reshape(classes, size)
+    flat = numbers.reshape(classes, size).astype(np.float64)
+    area = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    return counts @ flat.T / area, counts @ np.log(np.maximum(flat, LOG_FLOOR)).T / area
+
+
+def gap_log_likelihood(distance: float) -> np.ndarray:
+    """log p(distance | s skipped positions) for s = 0..15 (up to a term common to every s)."""
+    log_d = np.log(max(distance, MIN_DISTANCE))
+    mean, sd = np.asarray(GAP_LOG_MEAN), np.asarray(GAP_LOG_SD)
+    per_kind = -0.5 * ((log_d - mean) / sd) ** 2 - np.log(sd)
+    return per_kind[np.minimum(np.arange(16), len(mean) - 1)]
+
+
+def decode_jaw(evidence: np.ndarray, distances: np.ndarray | None = None) -> list[int]:
+    """Arch positions (0..P-1, strictly increasing) for instances in arch order, maximising the summed
+    ``evidence`` (n x P) plus, with ``distances`` (n - 1, between neighbours), each gap's
+    ``gap_log_likelihood`` for the positions it skips. Needs n <= P."""
+    count, positions = evidence.shape
+    if count == 0:
+        return []
+    if count > positions:
+        raise ValueError(f"{count} teeth cannot take {positions} positions in increasing order")
+    earlier = np.arange(positions)[:, None] < np.arange(positions)[None, :]  # [from, to]: to comes after from
+    skipped = np.arange(positions)[None, :] - np.arange(positions)[:, None] - 1
+    score = evidence[0].astype(np.float64).copy()
+    back = np.zeros((count, positions), dtype=np.int64)
+    for i in range(1, count):
+        step = np.where(earlier, score[:, None], -np.inf)
+        if distances is not None:
+            step = step + np.where(earlier, gap_log_likelihood(float(distances[i - 1]))[np.maximum(skipped, 0)], 0.0)
+        back[i] = step.argmax(axis=0)
+        score = step.max(axis=0) + evidence[i]
+    path = [int(np.argmax(score))]
+    for i in range(count - 1, 0, -1):
+        path.append(int(back[i, path[-1]]))
+    return path[::-1]
+
+
+def decode_arches(labels: np.ndarray, numbers: np.ndarray, class_names: list[str] | None = None,
+                  gaps: bool = True) -> np.ndarray:
+    """``labels`` with each jaw's teeth renamed jointly in arch order (see the module's docstring).
+
+    ``numbers``: the numbering probabilities at the model's size (classes x h x w) whose classes
+    are ``class_names`` (None: the standard 33). A tooth belongs to the jaw its numbers give more
+    probability to. A radiograph with more teeth in a jaw than numbers, or a model without the 32 FDI
+    classes, keeps all its names. The regions themselves never change, only which number each carries.
+    """
+    fdi = fdi_numbers(class_names)[: numbers.shape[0]]
+    index = {number: c for c, number in enumerate(fdi) if number is not None}
+    if any(number not in index for number in UPPER_ARCH + LOWER_ARCH):
+        return labels
+    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=numbers.shape[0])[1 : numbers.shape[0]]) + 1
+    if present.size == 0:
+        return labels
+    mean_probability, mean_log = instance_evidence(labels, numbers)
+    _, centre, width = arch_geometry(labels, numbers.shape[0])
+    arches = [[index[n] for n in UPPER_ARCH], [index[n] for n in LOWER_ARCH]]
+    upper = mean_probability[present][:, arches[0]].sum(axis=1) >= mean_probability[present][:, arches[1]].sum(axis=1)
+    table = np.arange(max(256, numbers.shape[0]), dtype=labels.dtype)
+    for classes, in_jaw in zip(arches, (upper, ~upper)):
+        teeth = present[in_jaw][np.argsort(centre[present[in_jaw]], kind="stable")]
+        if teeth.size > len(classes):
+            return labels  # more teeth than numbers: kept names could clash with the other jaw's new ones
+        if teeth.size == 0:
+            continue
+        distances = None
+        if gaps:
+            mean_width = np.maximum((width[teeth[:-1]] + width[teeth[1:]]) / 2, 1.0)
+            distances = (centre[teeth[1:]] - centre[teeth[:-1]]) / mean_width
+        path = decode_jaw(mean_log[teeth][:, classes], distances)
+        table[teeth] = [classes[p] for p in path]
+    return table[labels]
