@@ -124,3 +124,24 @@ def test_decode_arches_keeps_names_it_cannot_decode():
     assert np.array_equal(decode_arches(labels, numbers), labels)
     labels[5:25, 170:180] = 0  # sixteen: decoded, and as they were
     assert np.array_equal(decode_arches(labels, numbers), labels)
+
+
+def test_postprocess_names_by_the_arch_only_when_asked_and_gives_renamed_teeth_their_new_confidence():
+    from teethseg.teeth.postprocess import postprocess
+
+    # Upper right: 18 and 17 side by side, then a gap of one tooth, then a tooth leaning to 16 over 15 (it is 15).
+    labels, numbers = _jaws([(10, 30, {18: 0.9}), (30, 50, {17: 0.9}), (70, 90, {16: 0.55, 15: 0.45})], [])
+    mask = np.stack([np.where(labels > 0, 0.05, 0.95), np.where(labels > 0, 0.95, 0.05)]).astype(np.float32)
+    pixels, _ = postprocess(mask, labels.shape, numbers)
+    assert pixels[10, 80] == _class(16)
+    named, confidence = postprocess(mask, labels.shape, numbers, naming="arch-gaps")
+    assert named[10, 80] == _class(15) and confidence[10, 80] == pytest.approx(0.45)
+    assert np.array_equal(named[:, :60], pixels[:, :60])
+
+
+def test_load_model_refuses_an_unknown_naming_in_one_line():
+    from teethseg.errors import TeethsegError
+    from teethseg.inference.load import load_model
+
+    with pytest.raises(TeethsegError, match="naming must be one of pixels, arch, arch-gaps, not 'alphabetical'"):
+        load_model(naming="alphabetical")

@@ -37,6 +37,8 @@ def load_model(
             list of them, trained with other seeds, whose probabilities are averaged.
         naming: how teeth are named (``teethseg.teeth.arch_decoder.NAMINGS``; default: the model's own).
     """
+    if naming is not None and naming not in NAMINGS:
+        raise TeethsegError(None, f"naming must be one of {', '.join(NAMINGS)}, not {naming!r}")
     if path is not None and Path(path).is_dir():
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path))
     elif path is not None:
@@ -49,8 +51,6 @@ def load_model(
         segmenter.numbering = _numbering_networks(paths, device, backend, threads)
     segmenter.mirror = mirror
     if naming is not None:
-        if naming not in NAMINGS:
-            raise TeethsegError(None, f"naming must be one of {', '.join(NAMINGS)}, not {naming!r}")
         segmenter.naming = naming
     return segmenter
 
