@@ -138,10 +138,3 @@ def test_postprocess_names_by_the_arch_only_when_asked_and_gives_renamed_teeth_t
     assert named[10, 80] == _class(15) and confidence[10, 80] == pytest.approx(0.45)
     assert np.array_equal(named[:, :60], pixels[:, :60])
 
-
-def test_load_model_refuses_an_unknown_naming_in_one_line():
-    from teethseg.errors import TeethsegError
-    from teethseg.inference.load import load_model
-
-    with pytest.raises(TeethsegError, match="naming must be one of pixels, arch, arch-gaps, not 'alphabetical'"):
-        load_model(naming="alphabetical")
