@@ -63,6 +63,17 @@ def test_instance_evidence_averages_each_label_over_its_pixels_at_the_model_size
     assert mean_log[2, 1] == pytest.approx(np.log(1e-6), rel=1e-6)  # floored, not -inf
 
 
+def test_a_tooth_too_small_for_the_model_size_still_gets_its_evidence():
+    labels = np.zeros((40, 40), np.uint8)
+    labels[:, :20] = 1
+    labels[21, 33] = 2  # one pixel, which reading the labels at 10 x 10 passes over
+    numbers = np.zeros((3, 10, 10), np.float32)
+    numbers[1] = 1.0
+    numbers[:, 5, 8] = [0.0, 0.3, 0.7]  # the model pixel under it
+    mean, _ = instance_evidence(labels, numbers)
+    assert mean[2] == pytest.approx([0.0, 0.3, 0.7]) and mean[1, 1] == pytest.approx(1.0)
+
+
 def _class(fdi: int) -> int:
     return FDI_CLASS_ORDER.index(fdi) + 1
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from teethseg.imaging.preprocess import resize_labels
 from teethseg.teeth.fdi import LOWER_ARCH, UPPER_ARCH, fdi_numbers
 
 # How teeth are named: each pixel by its own vote (then regions), or each jaw in arch order without and with gaps.
@@ -35,8 +36,8 @@ def arch_geometry(labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.
     """Per class 0..num_classes-1: pixel count, mean column (its centre along the image's width) and
     width (first to last column), in one pass over the label map."""
     width = labels.shape[1]
-    columns = np.bincount((labels.astype(np.int64) * width + np.arange(width)[None, :]).ravel(),
-                          minlength=num_classes * width)[: num_classes * width].reshape(num_classes, width)
+    codes = np.minimum(labels, num_classes - 1).astype(np.int32) * width + np.arange(width, dtype=np.int32)[None, :]
+    columns = np.bincount(codes.ravel(), minlength=num_classes * width).reshape(num_classes, width)
     area = columns.sum(axis=1)
     centre = (columns @ np.arange(width, dtype=np.float64)) / np.maximum(area, 1)
     occupied = columns > 0
@@ -45,20 +46,40 @@ def arch_geometry(labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.
     return area, centre, np.where(area > 0, last - first + 1, 0).astype(np.float64)
 
 
-def instance_evidence(labels: np.ndarray, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def instance_evidence(
+    labels: np.ndarray, numbers: np.ndarray, present: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per label value (rows 0..C-1) of ``labels``: the mean probability and the mean log-probability
-    of each class (columns) of ``numbers`` (C x h x w, the model's size) over its pixels, each
-    pixel read at its nearest model pixel; rows of absent labels are 0."""
+    of each class (columns) of ``numbers`` (C x h x w, the model's size) over its pixels; rows of
+    background and absent labels are 0.
+
+    The labels are read at the model's size (nearest neighbour), where the probabilities are, so
+    the work does not grow with the radiograph; a tooth too small to appear there is read at
+    its own pixels' nearest model pixels. ``present``: the label values in ``labels``, when known.
+    """
     classes, model_h, model_w = numbers.shape
-    rows = np.minimum(((np.arange(labels.shape[0]) + 0.5) * model_h / labels.shape[0]).astype(np.int64), model_h - 1)
-    cols = np.minimum(((np.arange(labels.shape[1]) + 0.5) * model_w / labels.shape[1]).astype(np.int64), model_w - 1)
-    where = rows[:, None] * model_w + cols[None, :]
-    size = model_h * model_w
-    values = np.minimum(labels.astype(np.int64), classes - 1)
-    counts = np.bincount((values * size + where).ravel(), minlength=classes * size).reshape(classes, size)
-    flat = numbers.reshape(classes, size).astype(np.float64)
-    area = np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    return counts @ flat.T / area, counts @ np.log(np.maximum(flat, LOG_FLOOR)).T / area
+    small = resize_labels(labels, (model_h, model_w)).ravel()
+    pixel = np.flatnonzero((small > 0) & (small < classes))
+    label = small[pixel].astype(np.int64)
+    if present is None:
+        present = np.flatnonzero(np.bincount(labels.ravel(), minlength=classes)[1:classes]) + 1
+    for lost in np.setdiff1d(present, label):
+        rows, cols = np.nonzero(labels == lost)
+        rows = np.minimum(((rows + 0.5) * model_h / labels.shape[0]).astype(np.int64), model_h - 1)
+        cols = np.minimum(((cols + 0.5) * model_w / labels.shape[1]).astype(np.int64), model_w - 1)
+        pixel = np.concatenate([pixel, rows * model_w + cols])
+        label = np.concatenate([label, np.full(rows.size, lost, np.int64)])
+    mean, mean_log = np.zeros((classes, classes), np.float32), np.zeros((classes, classes), np.float32)
+    if label.size == 0:
+        return mean, mean_log
+    order = np.argsort(label, kind="stable")
+    label, pixel = label[order], pixel[order]
+    read = numbers.reshape(classes, -1)[:, pixel].astype(np.float32, copy=False)
+    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+    area = np.diff(np.r_[starts, label.size]).astype(np.float32)
+    mean[label[starts]] = (np.add.reduceat(read, starts, axis=1) / area).T
+    mean_log[label[starts]] = (np.add.reduceat(np.log(np.maximum(read, LOG_FLOOR)), starts, axis=1) / area).T
+    return mean, mean_log
 
 
 def gap_log_likelihood(distance: float) -> np.ndarray:
@@ -107,11 +128,11 @@ def decode_arches(labels: np.ndarray, numbers: np.ndarray, class_names: list[str
     index = {number: c for c, number in enumerate(fdi) if number is not None}
     if any(number not in index for number in UPPER_ARCH + LOWER_ARCH):
         return labels
-    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=numbers.shape[0])[1 : numbers.shape[0]]) + 1
+    area, centre, width = arch_geometry(labels, numbers.shape[0])
+    present = np.flatnonzero(area[1:]) + 1
     if present.size == 0:
         return labels
-    mean_probability, mean_log = instance_evidence(labels, numbers)
-    _, centre, width = arch_geometry(labels, numbers.shape[0])
+    mean_probability, mean_log = instance_evidence(labels, numbers, present)
     arches = [[index[n] for n in UPPER_ARCH], [index[n] for n in LOWER_ARCH]]
     upper = mean_probability[present][:, arches[0]].sum(axis=1) >= mean_probability[present][:, arches[1]].sum(axis=1)
     table = np.arange(max(256, numbers.shape[0]), dtype=labels.dtype)
