@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from teethseg.teeth.arch_decoder import decode_arches, decode_jaw, gap_log_likelihood, instance_evidence
+from teethseg.teeth.arch_decoder import (
+    decode_arches, decode_jaw, gap_log_likelihood, instance_evidence, neighbour_distances,
+)
 from teethseg.teeth.fdi import FDI_CLASS_ORDER, LOWER_ARCH, UPPER_ARCH
 
 
@@ -149,3 +151,24 @@ def test_postprocess_names_by_the_arch_only_when_asked_and_gives_renamed_teeth_t
     assert named[10, 80] == _class(15) and confidence[10, 80] == pytest.approx(0.45)
     assert np.array_equal(named[:, :60], pixels[:, :60])
 
+
+
+def test_stacked_teeth_take_the_order_the_networks_give_them_and_no_gap_between_them():
+    # Lower left: 34, then two stacked teeth (the networks say 36 for the upper one and 35 for the
+    # one under it, whose centre lies a little to the right), then 37.
+    labels, numbers = _jaws([], [(10, 30, {34: 0.9}), (60, 80, {37: 0.9})])
+    labels[35:45, 31:55] = _class(36)  # the upper one of the stacked pair, its centre at column 43
+    labels[45:55, 34:56] = _class(35)  # the lower one, its centre at column 45: to the right of the other
+    numbers[:, 35:55, 31:56] = 1e-4
+    numbers[_class(36), 35:45, 31:55] = 0.9
+    numbers[_class(35), 45:55, 34:56] = 0.9
+    for gaps in (False, True):
+        decoded = decode_arches(labels, numbers, gaps=gaps)
+        assert decoded[40, 40] == _class(36) and decoded[50, 45] == _class(35), gaps
+        assert decoded[45, 20] == _class(34) and decoded[45, 70] == _class(37), gaps
+
+
+def test_neighbour_distances_say_nothing_for_stacked_teeth():
+    centre, first, last = np.array([10.0, 30.0, 33.0]), np.array([0.0, 20.0, 24.0]), np.array([19.0, 39.0, 43.0])
+    distances = neighbour_distances(centre, first, last)
+    assert distances[0] == pytest.approx(1.0) and np.isnan(distances[1])

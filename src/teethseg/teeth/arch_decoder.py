@@ -2,10 +2,11 @@
 
 Pixel by pixel, the numbering network names each tooth on its own, and its wrong names are mostly
 whole runs shifted by one beside a missing tooth. Here the found teeth (instances: the regions
-of the label map) are named jointly: each jaw's instances, sorted along the image's width, take
+of the label map) are named jointly: each jaw's instances, sorted by their centres along the image's width, take
 strictly increasing positions along the arch (``UPPER_ARCH``, ``LOWER_ARCH``) that maximise the
 summed evidence, each instance's mean log-probability of each number over its pixels (dynamic
-programming, exact). With ``gaps``, each pair of neighbours also scores how likely the distance
+programming, exact; two stacked teeth, one above the other, are ordered as the networks name them).
+With ``gaps``, each pair of neighbours also scores how likely the distance
 between them is for the number of teeth skipped between their positions: the log-density of
 that distance (in units of the two teeth's mean width) under a log-normal fitted per number of
 skipped teeth to the TRAINING split's masks (``python tools/arch_gaps.py --data DATA``). There is
@@ -17,15 +18,17 @@ from __future__ import annotations
 import numpy as np
 
 from teethseg.imaging.preprocess import resize_labels
+from teethseg.imaging.regions import value_boxes
 from teethseg.teeth.fdi import LOWER_ARCH, UPPER_ARCH, fdi_numbers
 
 # How teeth are named: each pixel by its own vote (then regions), or each jaw in arch order without and with gaps.
 NAMINGS = ("pixels", "arch", "arch-gaps")
 # Log-normal of the distance between neighbouring teeth along a jaw (centre to centre, over the two
 # teeth's mean width), per number of arch positions skipped between them: 0, 1, 2, 3 or more.
-# From the 289 training masks of the shared data (7,287 neighbour pairs in arch order; tools/arch_gaps.py).
-GAP_LOG_MEAN = (-0.2335, 0.0823, 0.6523, 1.2703)
-GAP_LOG_SD = (0.2528, 0.4188, 0.2524, 0.3401)
+# From the 289 training masks of the shared data (6,742 neighbour pairs in
+# arch order and not stacked; tools/arch_gaps.py).
+GAP_LOG_MEAN = (-0.1861, 0.1456, 0.6523, 1.2703)
+GAP_LOG_SD = (0.1613, 0.3109, 0.2524, 0.3401)
 # Probabilities are floored here before their log, so one pixel at 0 cannot veto a number.
 LOG_FLOOR = 1e-6
 # Nearer than this (in mean widths) counts as this near: two centres on top of each other.
@@ -33,17 +36,26 @@ MIN_DISTANCE = 0.05
 
 
 def arch_geometry(labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per class 0..num_classes-1: pixel count, mean column (its centre along the image's width) and
-    width (first to last column), in one pass over the label map."""
-    width = labels.shape[1]
-    codes = np.minimum(labels, num_classes - 1).astype(np.int32) * width + np.arange(width, dtype=np.int32)[None, :]
-    columns = np.bincount(codes.ravel(), minlength=num_classes * width).reshape(num_classes, width)
-    area = columns.sum(axis=1)
-    centre = (columns @ np.arange(width, dtype=np.float64)) / np.maximum(area, 1)
-    occupied = columns > 0
-    first = occupied.argmax(axis=1)
-    last = width - 1 - occupied[:, ::-1].argmax(axis=1)
-    return area, centre, np.where(area > 0, last - first + 1, 0).astype(np.float64)
+    """Per class 0..num_classes-1: its centre along the image's width (mean column), and its first
+    and last column; -1 for absent classes. Work stays inside each class's bounding box."""
+    centre, first, last = np.full(num_classes, -1.0), np.full(num_classes, -1.0), np.full(num_classes, -1.0)
+    for c, box in enumerate(value_boxes(labels)[: num_classes - 1], start=1):
+        if box is None:
+            continue
+        counts = (labels[box] == c).sum(axis=0)
+        centre[c] = box[1].start + float(counts @ np.arange(counts.size)) / max(int(counts.sum()), 1)
+        first[c], last[c] = box[1].start, box[1].stop - 1
+    return centre, first, last
+
+
+def neighbour_distances(centre: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """For teeth in arch order, the distance between each neighbour's centres over their mean width;
+    NaN where the two are stacked (their columns overlap by half the narrower one's width or more,
+    as a tooth germ under a milk tooth does): there their distance says nothing about a gap."""
+    width = last - first + 1
+    overlap = np.minimum(last[:-1], last[1:]) - np.maximum(first[:-1], first[1:]) + 1
+    distance = (centre[1:] - centre[:-1]) / np.maximum((width[:-1] + width[1:]) / 2, 1.0)
+    return np.where(2 * overlap >= np.minimum(width[:-1], width[1:]), np.nan, distance)
 
 
 def instance_evidence(
@@ -92,8 +104,8 @@ def gap_log_likelihood(distance: float) -> np.ndarray:
 
 def decode_jaw(evidence: np.ndarray, distances: np.ndarray | None = None) -> list[int]:
     """Arch positions (0..P-1, strictly increasing) for instances in arch order, maximising the summed
-    ``evidence`` (n x P) plus, with ``distances`` (n - 1, between neighbours), each gap's
-    ``gap_log_likelihood`` for the positions it skips. Needs n <= P."""
+    ``evidence`` (n x P) plus, with ``distances`` (n - 1, between neighbours; NaN: unknown), each
+    gap's ``gap_log_likelihood`` for the positions it skips. Needs n <= P."""
     count, positions = evidence.shape
     if count == 0:
         return []
@@ -105,7 +117,7 @@ def decode_jaw(evidence: np.ndarray, distances: np.ndarray | None = None) -> lis
     back = np.zeros((count, positions), dtype=np.int64)
     for i in range(1, count):
         step = np.where(earlier, score[:, None], -np.inf)
-        if distances is not None:
+        if distances is not None and not np.isnan(distances[i - 1]):
             step = step + np.where(earlier, gap_log_likelihood(float(distances[i - 1]))[np.maximum(skipped, 0)], 0.0)
         back[i] = step.argmax(axis=0)
         score = step.max(axis=0) + evidence[i]
@@ -128,24 +140,26 @@ def decode_arches(labels: np.ndarray, numbers: np.ndarray, class_names: list[str
     index = {number: c for c, number in enumerate(fdi) if number is not None}
     if any(number not in index for number in UPPER_ARCH + LOWER_ARCH):
         return labels
-    area, centre, width = arch_geometry(labels, numbers.shape[0])
-    present = np.flatnonzero(area[1:]) + 1
+    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=numbers.shape[0])[1 : numbers.shape[0]]) + 1
     if present.size == 0:
         return labels
     mean_probability, mean_log = instance_evidence(labels, numbers, present)
     arches = [[index[n] for n in UPPER_ARCH], [index[n] for n in LOWER_ARCH]]
-    upper = mean_probability[present][:, arches[0]].sum(axis=1) >= mean_probability[present][:, arches[1]].sum(axis=1)
+    upper = mean_probability[:, arches[0]].sum(axis=1) >= mean_probability[:, arches[1]].sum(axis=1)
+    centre, first, last = arch_geometry(labels, numbers.shape[0])
     table = np.arange(max(256, numbers.shape[0]), dtype=labels.dtype)
-    for classes, in_jaw in zip(arches, (upper, ~upper)):
+    for classes, in_jaw in zip(arches, (upper[present], ~upper[present])):
         teeth = present[in_jaw][np.argsort(centre[present[in_jaw]], kind="stable")]
         if teeth.size > len(classes):
             return labels  # more teeth than numbers: kept names could clash with the other jaw's new ones
         if teeth.size == 0:
             continue
-        distances = None
-        if gaps:
-            mean_width = np.maximum((width[teeth[:-1]] + width[teeth[1:]]) / 2, 1.0)
-            distances = (centre[teeth[1:]] - centre[teeth[:-1]]) / mean_width
+        stacked = np.isnan(neighbour_distances(centre[teeth], first[teeth], last[teeth]))
+        for i in np.flatnonzero(stacked):  # stacked teeth: their order along the arch is the networks' to say
+            best = mean_log[teeth[i : i + 2]][:, classes].argmax(axis=1)
+            if best[0] > best[1]:
+                teeth[i], teeth[i + 1] = teeth[i + 1], teeth[i]
+        distances = neighbour_distances(centre[teeth], first[teeth], last[teeth]) if gaps else None
         path = decode_jaw(mean_log[teeth][:, classes], distances)
         table[teeth] = [classes[p] for p in path]
     return table[labels]
