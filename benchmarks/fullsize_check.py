@@ -30,6 +30,7 @@ from teethseg.evaluation.evaluate import class_mapping
 from teethseg.evaluation.metrics import ToothMetrics, compute_binary_scores, whole_teeth
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.io.images import read_image, read_mask
+from teethseg.teeth.arch_decoder import NAMINGS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ufba425"
 FULL_SIZE = (1450, 2900)  # height, width
@@ -130,8 +131,9 @@ def main() -> None:
                         help="every network also sees the mirror image (as predict does by default)")
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--only", nargs="+", default=None, help="conditions whose name holds one of these words")
+    parser.add_argument("--naming", default=None, choices=NAMINGS, help="how teeth are named (default: the model's own)")
     args = parser.parse_args()
-    segmenter = load_model(args.model, numbering=args.numbering, mirror=args.mirror)
+    segmenter = load_model(args.model, numbering=args.numbering, mirror=args.mirror, naming=args.naming)
     ids = json.loads((SHARED / "splits.json").read_text())["val"][: args.images]
     to_model_class = class_mapping(index_dataset(SHARED).class_names, segmenter.class_names)
     scores: dict[str, list[float]] = {}
@@ -157,7 +159,7 @@ def main() -> None:
             framed, target = frame(big, big_truth)
             _score(name, segmenter.predict(framed), target, scores, teeth, whole, to_model_class is not None,
                    segmenter.class_names)
-    print(f"model {segmenter.name}, {len(ids)} val images")
+    print(f"model {segmenter.name}, naming {segmenter.naming}, {len(ids)} val images")
     print(f"{'condition':32} {'mean Dice':>10} {'worst':>8}"
           + (f" {'per-tooth Dice':>15} {'exact count':>12} {'whole: of true':>15} {'of found':>9}"
              f" {'missing list right':>19}" if teeth else ""))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from teethseg.errors import TeethsegError
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.io.images import quiet_decoders
+from teethseg.teeth.arch_decoder import NAMINGS
 from teethseg.version import __version__
 
 DEVICE_HELP = "where the networks run: auto = a CUDA GPU when PyTorch sees one, else the CPU"
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="auto", choices=["auto", "val", "train", "test", "all"],
                           help="which images: auto = the val split when the data has one, else all")
     _add_model_arguments(evaluate)
+    evaluate.add_argument("--naming", default=None, choices=NAMINGS,
+                          help="how teeth are named: pixels = each pixel's vote, then one region per number; arch = "
+                               "each jaw's teeth at once in arch order; arch-gaps = the same, also weighing the gaps "
+                               "between teeth (default: the model's own; see the model card)")
     evaluate.add_argument("--report", action="store_true",
                           help="also write OUT/report.html: one self-contained page with the scores, boundary metrics "
                                "(HD95, surface Dice), per-split and per-group scores and the worst images")
@@ -251,7 +256,7 @@ def _run(args: argparse.Namespace) -> int:
         from teethseg.evaluation.evaluate import evaluate
 
         evaluate(args.data, args.model, args.out, args.split, args.device, args.backend, mirror=args.mirror,
-                 numbering=args.numbering)
+                 numbering=args.numbering, naming=args.naming)
         return 0
     if args.command == "export":
         from teethseg.nn.export import export_command

@@ -67,7 +67,8 @@ def test_compare_names_a_missing_model_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("extra, message", [(["--model", "x.safetensors"], "leave out --model"), (["--worst", "-1"], "--worst")])
+@pytest.mark.parametrize("extra, message", [(["--model", "x.safetensors"], "leave out --model"), (["--worst", "-1"], "--worst"),
+                                            (["--naming", "arch"], "leave out --naming")])
 def test_conflicting_options_are_refused_in_one_line(tmp_path, capsys, extra, message):
     a = tmp_path / "a.safetensors"
     args = ["evaluate", "--data", str(tmp_path), "--compare", str(a), str(a), *extra]

@@ -24,7 +24,7 @@ def evaluated(tmp_path_factory):
         assert main(["evaluate", "--data", str(data), "--model", str(model), "--out", str(root / "out"),
                      "--split", "all", "--no-mirror"]) == 0
         assert main(["evaluate", "--data", str(data), "--model", str(model), "--out", str(root / "auto"),
-                     "--no-mirror"]) == 0
+                     "--no-mirror", "--naming", "arch"]) == 0
     finally:
         evaluation.comparison_grid = real
     return root, shown
@@ -34,6 +34,15 @@ def test_metrics_record_the_split_used(evaluated):
     root, _ = evaluated
     assert json.loads((root / "out" / "metrics.json").read_text())["split"] == "all"
     assert json.loads((root / "auto" / "metrics.json").read_text())["split"] == "val"  # 'auto', resolved
+
+
+def test_metrics_record_the_naming_and_the_teeth_as_instances(evaluated):
+    root, _ = evaluated
+    plain, arch = (json.loads((root / name / "metrics.json").read_text()) for name in ("out", "auto"))
+    assert plain["naming"] == "pixels" and arch["naming"] == "arch"
+    instances = plain["numbering"]["instances"]
+    assert instances["true_teeth"] == 18  # three bars in each of the six images
+    assert 0 <= instances["found_whole"] <= 1 and instances["splits_per_image"] >= 0 and instances["merges_per_image"] >= 0
 
 
 def test_per_image_csv_has_per_tooth_dice_and_tooth_counts(evaluated):

@@ -110,3 +110,21 @@ def test_whole_teeth_counts_teeth_found_whole_whatever_their_number():
     assert whole_teeth(np.zeros_like(truth), truth) == (0, 3, 0)
     with pytest.raises(ValueError):
         whole_teeth(prediction, truth[:, :10])
+
+
+def test_instance_quality_counts_whole_split_and_merged_teeth():
+    from teethseg.evaluation.metrics import InstanceQuality
+
+    truth = np.zeros((10, 40), np.uint8)
+    truth[:, 0:10], truth[:, 10:20], truth[:, 20:30], truth[:, 30:40] = 1, 2, 3, 4
+    found = np.zeros_like(truth)
+    found[:, 0:10] = 7  # tooth 1 found whole (under any number)
+    found[:, 10:17], found[:, 17:20] = 2, 5  # tooth 2 split in two (its larger part still IoU 0.7)
+    found[:, 20:40] = 3  # teeth 3 and 4 merged (IoU 0.5 each: neither found whole)
+    quality = InstanceQuality()
+    quality.update(found, truth)
+    quality.update(truth, truth)
+    summary = quality.summary()
+    assert summary["true_teeth"] == 8 and summary["found_teeth"] == 8
+    assert summary["found_whole"] == pytest.approx(6 / 8)  # teeth 1 and 2, and all four of the second image
+    assert summary["splits_per_image"] == pytest.approx(0.5) and summary["merges_per_image"] == pytest.approx(0.5)

@@ -115,3 +115,10 @@ def test_a_tooth_named_with_low_confidence_is_flagged_for_a_check(tmp_path):
     sure = [dict(t, confidence=0.95) for t in result.teeth]  # the same teeth, every number sure
     assert not np.array_equal(numbered_overlay(result.image, result.labels, result.teeth),
                               numbered_overlay(result.image, result.labels, sure))  # '21?' against '21'
+
+
+def test_load_model_refuses_an_unknown_naming_in_one_line():
+    from teethseg.inference.load import load_model
+
+    with pytest.raises(TeethsegError, match="naming must be one of pixels, arch, arch-gaps, not 'alphabetical'"):
+        load_model(naming="alphabetical")

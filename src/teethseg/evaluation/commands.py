@@ -14,6 +14,8 @@ def report_command(args: argparse.Namespace) -> int:
     if args.compare:
         if args.model:
             raise TeethsegError(None, "--compare A B names both models: leave out --model")
+        if args.naming:
+            raise TeethsegError(None, "--compare A B compares models with their own naming: leave out --naming")
         from teethseg.evaluation.compare import compare_report
 
         compare_report(args.data, tuple(args.compare), args.out, args.split, args.device, args.backend, args.mirror,
@@ -21,5 +23,6 @@ def report_command(args: argparse.Namespace) -> int:
         return 0
     from teethseg.evaluation.reports import evaluate_report
 
-    evaluate_report(args.data, args.model, args.out, args.split, args.device, args.backend, args.mirror, args.numbering, args.worst)
+    evaluate_report(args.data, args.model, args.out, args.split, args.device, args.backend, args.mirror, args.numbering, args.worst,
+                    naming=args.naming)
     return 0

@@ -48,19 +48,20 @@ def evaluate(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
     device: str = "auto", backend: str = "auto", grid_images: int = 6, progress: bool = True, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | list[str | Path] | None = None, samples: list[Sample] | None = None,
-    collector: "ReportCollector | None" = None,
+    collector: "ReportCollector | None" = None, naming: str | None = None,
 ) -> dict[str, Any]:
     """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png
     (the ``grid_images`` worst images: lowest mean per-tooth Dice for numbered models, else Dice).
 
     ``samples`` replaces the split's images (a training run's own validation images); a
     ``collector`` (``teethseg.evaluation.collector``) gathers what the HTML report needs, and its
-    summary (boundary, per-split and per-group scores) joins metrics.json.
+    summary (boundary, per-split and per-group scores) joins metrics.json. ``naming``: how teeth
+    are named (``teethseg.teeth.arch_decoder.NAMINGS``; default: the model's own).
     """
     index = index_dataset(data)
     samples_given = samples
     samples = select_samples(index.samples, split) if samples is None else samples
-    segmenter = load_model(model, device, backend, mirror=mirror, numbering=numbering)
+    segmenter = load_model(model, device, backend, mirror=mirror, numbering=numbering, naming=naming)
     metrics = BinaryMetrics()
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
@@ -100,7 +101,8 @@ def evaluate(
         raise TeethsegError(data, "no image could be evaluated")
     summary = {"data": str(data), "split": split_used(index.samples, split) if samples_given is None else "given",
                "model": segmenter.name, "mirror": mirror,
-               "numbering_model": segmenter.numbering.name if segmenter.numbering else None, **metrics.summary(),
+               "numbering_model": segmenter.numbering.name if segmenter.numbering else None, "naming": segmenter.naming,
+               **metrics.summary(),
                "skipped": skipped}
     if teeth is not None:
         summary["numbering"] = teeth.summary()
@@ -147,6 +149,10 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         print(f"missing teeth: {missing['called_missing']} called, {missing['truly_missing']} truly missing; "
               f"precision {missing['precision']:.3f}, recall {missing['recall']:.3f}, "
               f"whole list right on {100 * missing['images_exact']:.1f}% of images")
+        teeth = numbering["instances"]
+        print(f"teeth as instances, whatever their numbers: {100 * teeth['found_whole']:.1f}% of the {teeth['true_teeth']} "
+              f"true teeth found whole (IoU over 0.5); {teeth['splits_per_image']:.3f} split and "
+              f"{teeth['merges_per_image']:.3f} merged teeth per image")
         checks = numbering["numbers_to_check"]
         print(f"numbers to check (confidence under {CHECK_NUMBER_BELOW}): {checks['flagged']} of {checks['teeth']} teeth, "
               f"{checks['flagged_wrong']} of them wrong; {checks['wrong'] - checks['flagged_wrong']} wrong among the rest; "

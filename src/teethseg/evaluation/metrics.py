@@ -184,6 +184,46 @@ class NumberChecks:
         }
 
 
+@dataclass
+class InstanceQuality:
+    """How well the found teeth (the regions of a label map) are teeth, whatever their numbers.
+
+    A true tooth is found whole when one found tooth overlaps it with IoU over 0.5 (so at most one
+    does, and a merge of two equal teeth finds neither). It is split
+    when two or more found teeth have over half their pixels in it; a found tooth is a merge when
+    two or more true teeth have over half their pixels in it.
+    """
+
+    true_teeth: int = 0
+    found_whole: int = 0
+    found_teeth: int = 0
+    splits: int = 0
+    merges: int = 0
+    images: int = 0
+
+    def update(self, prediction: np.ndarray, truth: np.ndarray) -> None:
+        overlap = label_overlap(prediction, truth)
+        true_area, found_area = overlap.sum(axis=1), overlap.sum(axis=0)
+        true_teeth, found_teeth = np.flatnonzero(true_area[1:]) + 1, np.flatnonzero(found_area[1:]) + 1
+        both = overlap[np.ix_(true_teeth, found_teeth)]
+        true_area, found_area = true_area[true_teeth, None], found_area[None, found_teeth]
+        self.true_teeth += true_teeth.size
+        self.found_teeth += found_teeth.size
+        self.found_whole += int(np.count_nonzero((2 * both > true_area + found_area - both).any(axis=1)))
+        self.splits += int(np.count_nonzero((2 * both > found_area).sum(axis=1) >= 2))
+        self.merges += int(np.count_nonzero((2 * both > true_area).sum(axis=0) >= 2))
+        self.images += 1
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "true_teeth": self.true_teeth,
+            "found_teeth": self.found_teeth,
+            "found_whole": _ratio(self.found_whole, self.true_teeth),
+            "splits_per_image": _ratio(self.splits, self.images),
+            "merges_per_image": _ratio(self.merges, self.images),
+        }
+
+
 class ToothMetrics:
     """Per-tooth Dice for numbered models: per class, per group, mean, tooth-count accuracy, and
     how well the numbers the model did not find match the truly missing teeth.
@@ -203,6 +243,7 @@ class ToothMetrics:
         self.count_exact: list[bool] = []
         self.missing = MissingCalls()
         self.checks = NumberChecks()
+        self.instances = InstanceQuality()
 
     def update(
         self, prediction: np.ndarray, truth: np.ndarray, predicted_count: int | None = None,
@@ -221,6 +262,7 @@ class ToothMetrics:
         called, truly_missing = every_tooth - found_teeth, every_tooth - true_teeth
         self.missing.update(called, truly_missing)
         self.checks.update(prediction, truth, flagged or set(), called == truly_missing)
+        self.instances.update(prediction, truth)
         return dice
 
     def summary(self) -> dict[str, object]:
@@ -237,6 +279,7 @@ class ToothMetrics:
             "tooth_count_accuracy": float(np.mean(self.count_exact)) if self.count_exact else 0.0,
             "missing_teeth": self.missing.summary(),
             "numbers_to_check": self.checks.summary(),
+            "instances": self.instances.summary(),
             "per_tooth_dice": per_class,
         }
 

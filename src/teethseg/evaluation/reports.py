@@ -48,14 +48,14 @@ def evaluate_report(
     data: str | Path, model: str | Path | None = None, out: str | Path = "teethseg-eval", split: str = "auto",
     device: str = "auto", backend: str = "auto", mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | list[str | Path] | None = None, worst: int = WORST_IMAGES, progress: bool = True,
-    samples: list | None = None, title: str = "teethseg evaluation",
+    samples: list | None = None, title: str = "teethseg evaluation", naming: str | None = None,
 ) -> Evaluation:
     """Run ``teethseg.evaluate.evaluate`` with a report collector and write ``OUT/report.html``."""
     from teethseg.evaluation.evaluate import evaluate
 
     collector = ReportCollector(worst=worst)
     summary = evaluate(data, model, out, split, device, backend, progress=progress, mirror=mirror, numbering=numbering,
-                       samples=samples, collector=collector)
+                       samples=samples, collector=collector, naming=naming)
     split = summary["split"]  # the split used ('auto' resolved)
     facts = provenance(data, split, model, numbering, mirror)
     body = evaluation_body(summary, collector.records, collector.worst_images(), facts)  # (worst first)

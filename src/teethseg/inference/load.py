@@ -15,11 +15,13 @@ from teethseg.inference.network import Network
 from teethseg.inference.segmenter import Segmenter
 from teethseg.nn.bundled import default_card, numbering_entries, weights_folder
 from teethseg.nn.device import wants_cuda
+from teethseg.teeth.arch_decoder import NAMINGS
 
 
 def load_model(
     path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None,
     mirror: bool = MIRROR_BY_DEFAULT, numbering: str | Path | list[str | Path] | None = None,
+    naming: str | None = None,
 ) -> Segmenter:
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
@@ -36,7 +38,10 @@ def load_model(
         numbering: a numbering model file (``configs/numbering.yaml``, or one fine-tuned on your
             data) that names the teeth this model's mask finds, in place of the bundled one; or a
             list of them, trained with other seeds, whose probabilities are averaged.
+        naming: how teeth are named (``teethseg.teeth.arch_decoder.NAMINGS``; default: the model's own).
     """
+    if naming is not None and naming not in NAMINGS:
+        raise TeethsegError(None, f"naming must be one of {', '.join(NAMINGS)}, not {naming!r}")
     if path is not None and Path(path).is_dir():
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path),
                                   mirror=mirror)
@@ -52,6 +57,8 @@ def load_model(
         paths = numbering if isinstance(numbering, (list, tuple)) else [numbering]
         segmenter.numbering = _numbering_networks(paths, device, backend, threads)
     segmenter.mirror = mirror
+    if naming is not None:
+        segmenter.naming = naming
     return segmenter
 
 

@@ -52,6 +52,7 @@ class Networks:
     class_names: list[str]
     typical_tooth_fractions: list[float] | None
     threshold: float = TOOTH_THRESHOLD
+    naming: str = "pixels"
 
     def numbering_scores(self, images: list[np.ndarray]) -> Any:
         """The numbering network's probabilities for each image (None each without one)."""
@@ -80,7 +81,7 @@ class Networks:
         looks = []
         for image, scores, numbers in zip(images, probabilities, numbering):
             look = Look(*postprocess(scores, image.shape, numbers, contacts, self.typical_tooth_fractions,
-                                     self.threshold), scores)
+                                     self.threshold, self.naming, self.class_names), scores)
             looks.append(self.whole_teeth(look) if separate else look)
         return looks
 

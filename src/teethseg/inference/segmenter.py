@@ -54,6 +54,8 @@ class Segmenter(Network):
         self.close_up = close_up
         # A pixel is tooth when its tooth probability passes this (``teethseg predict --threshold``).
         self.threshold = TOOTH_THRESHOLD
+        # How teeth are named (``teethseg.teeth.arch_decoder.NAMINGS``): "pixels", or each jaw in arch order.
+        self.naming = "pixels"
         self._loading = threading.Lock()
 
     @property
@@ -83,7 +85,7 @@ class Segmenter(Network):
     def networks(self) -> Networks:
         """This model's networks as the stages use them."""
         return Networks(self, self.numbering, lambda: self.close_up, self.mirror, self.class_names,
-                        self.typical_tooth_fractions, self.threshold)
+                        self.typical_tooth_fractions, self.threshold, self.naming)
 
     def predict(self, image: str | Path | np.ndarray) -> Result:
         """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from teethseg.imaging.preprocess import resize_scores
 from teethseg.imaging.regions import dilate, label_regions, value_boxes
+from teethseg.teeth.arch_decoder import decode_arches
 from teethseg.teeth.borders import redraw_borders
 from teethseg.teeth.split import contact_share, join_split_teeth
 
@@ -204,7 +205,8 @@ def _padded(
 
 def postprocess(
     probabilities: np.ndarray, size_hw: tuple[int, int], numbering: np.ndarray | None = None, contacts: bool = False,
-    typical: list[float] | None = None, threshold: float = TOOTH_THRESHOLD,
+    typical: list[float] | None = None, threshold: float = TOOTH_THRESHOLD, naming: str = "pixels",
+    class_names: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities at model size -> clean labels and confidence at the source size (tooth above ``threshold``).
 
@@ -212,7 +214,9 @@ def postprocess(
     ``probabilities`` and each tooth pixel takes its number from ``numbering``. When
     ``probabilities`` come from a contact model (``contacts``), a tooth split between two
     numbers is joined again (with ``typical`` tooth shares, see ``teethseg.teeth.split``) and
-    borders between teeth move to the contacts (``teethseg.teeth.borders``).
+    borders between teeth move to the contacts (``teethseg.teeth.borders``). ``naming`` "arch" or
+    "arch-gaps" then renames each jaw's teeth jointly (``teethseg.teeth.arch_decoder``; numbering
+    classes ``class_names``), the regions unchanged.
     """
     numbered = probabilities.shape[0] > 2 and not contacts
     # The probabilities that name the teeth (None for binary and contact models alone).
@@ -234,6 +238,8 @@ def postprocess(
         labels = one_region_per_tooth(labels, int(MIN_TOOTH_FRACTION * labels.size), numbers, lone_area)
     if numbering is not None and contacts and typical:
         labels = join_split_teeth(labels, share, typical)
+    if numbers is not None and naming != "pixels":
+        labels = decode_arches(labels, numbers, class_names, gaps=naming == "arch-gaps")
     # Pixels whose label changed after the vote get the confidence of their new label.
     dropped = np.nonzero(voted & (labels == 0))
     confidence[dropped] = class_probability_at(probabilities, size_hw, dropped, labels[dropped])
