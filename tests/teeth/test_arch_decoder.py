@@ -4,7 +4,7 @@ import pytest
 from teethseg.teeth.arch_decoder import (
     decode_arches, decode_jaw, gap_log_likelihood, instance_evidence, neighbour_distances,
 )
-from teethseg.teeth.fdi import FDI_CLASS_ORDER, LOWER_ARCH, UPPER_ARCH
+from teethseg.teeth.fdi import FDI_CLASS_ORDER, UPPER_ARCH
 
 
 def _evidence(preferences: list[dict[int, float]], positions: int = 16) -> np.ndarray:
