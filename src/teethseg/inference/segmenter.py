@@ -7,6 +7,7 @@
               inference.reframe        teeth far from the typical size seen again, framed as in training
     teeth     teeth.close_view         a close view's teeth made whole (regions, borders and splits of
                                        every look: teeth.postprocess, called by look)
+    dental    inference.dental         is it a dental radiograph at all? (DICOM tags, colour, the networks' view)
     result    inference.result         labels at the radiograph's size, one record per tooth
 """
 
@@ -20,13 +21,15 @@ import numpy as np
 
 from teethseg.config import ModelConfig
 from teethseg.inference.decide import reconsider_doubtful
+from teethseg.inference.dental import judge, refuse_unless_dental
 from teethseg.inference.ensemble import AveragedNetworks
 from teethseg.inference.frame import bright_frame_window, with_frame, without_frame
 from teethseg.inference.look import Networks, View
 from teethseg.inference.network import Network
 from teethseg.inference.reframe import look_again
 from teethseg.inference.result import Result
-from teethseg.io.images import as_grey, check_segmentable, read_image
+from teethseg.io.facts import SourceFacts, colourfulness
+from teethseg.io.images import as_grey, check_segmentable, read_image_with_facts
 from teethseg.teeth.records import tooth_records
 
 
@@ -49,6 +52,9 @@ class Segmenter(Network):
         super().__init__(backend, config, name, info, mirror)
         self.numbering = numbering
         self.close_up = close_up
+        # Judge images by the networks' view too (``teethseg.inference.dental``): only for the bundled
+        # networks, on which its limits were measured; other models are judged by tags and colour.
+        self.dental_evidence = False
         self._loading = threading.Lock()
 
     @property
@@ -80,27 +86,42 @@ class Segmenter(Network):
         return Networks(self, self.numbering, lambda: self.close_up, self.mirror, self.class_names,
                         self.typical_tooth_fractions)
 
-    def predict(self, image: str | Path | np.ndarray) -> Result:
-        """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more)."""
-        source = None
+    def predict(self, image: str | Path | np.ndarray, force: bool = False) -> Result:
+        """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more).
+
+        An image that does not look like a dental radiograph raises ``NotDentalError`` (a
+        ``TeethsegError``); with ``force`` it is segmented anyway and ``result.extra["looks_dental"]``
+        is False, with the reason in ``result.extra["not_dental_reason"]``.
+        """
+        source, facts = None, None
         if isinstance(image, (str, Path)):
             source = str(image)
-            image = read_image(image)
+            image, fact = read_image_with_facts(image)
             check_segmentable(image, source)
-        return self.predict_batch([image], [source])[0]
+            facts = [fact]
+        result = self.predict_batch([image], [source], facts)[0]
+        if not force:
+            refuse_unless_dental(result.extra, source)
+        return result
 
-    def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
+    def predict_batch(
+        self, images: list[np.ndarray], sources: list[str | None] | None = None, facts: list[SourceFacts] | None = None,
+    ) -> list[Result]:
         """Segment several radiographs (any sizes) with one network call per model and stage.
 
-        Overlays show the image as given; the JSON says how it was seen otherwise.
+        Overlays show the image as given; the JSON says how it was seen otherwise, and whether the
+        image looks like a dental radiograph (``looks_dental``: judged from ``facts``, what reading
+        saw, or for arrays their colour, and from the networks' view; ``teethseg.inference.dental``).
         """
         networks = self.networks
+        facts = facts or [SourceFacts(colourfulness(image)) for image in images]
         images = [as_grey(image) for image in images]
         frames = [bright_frame_window(image) for image in images]
         views = networks.first_looks([without_frame(image, frame) for image, frame in zip(images, frames)])
         views = reconsider_doubtful(networks, views)
         views = look_again(networks, views)
         views = [_close_view_teeth(networks, view) for view in views]
+        views = judge(views, facts, self.dental_evidence)
         sources = sources or [None] * len(images)
         return [self._result(image, frame, view, source) for image, frame, view, source in zip(images, frames, views, sources)]
 
