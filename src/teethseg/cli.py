@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--dicom-sr", action="store_true",
                          help="also write <stem>_sr.dcm, a DICOM measurement report (TID 1500): tooth count, "
                               "FDI numbers not found, areas in mm² (implies --dicom-seg, which it refers to)")
+    predict.add_argument("--force", action="store_true",
+                         help="segment inputs that do not look like dental radiographs too (their JSON says "
+                              "\"looks_dental\": false and why) instead of refusing them")
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
     evaluate.add_argument("--data", required=True, help="dataset folder (any supported layout)")
@@ -163,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,
                                args.batch_size, args.skip_existing, args.mirror, args.numbering,
-                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr)
+                               dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr, force=args.force)
     if args.command == "pacs":
         from teethseg.pacs import pacs_command
 

@@ -127,19 +127,21 @@ def segment_instance(segmenter: Any, dataset: Any, name: str, sr: bool) -> tuple
     objects to store in that order: the report (when asked), then the SEG."""
     from teethseg.dicom_out.files import dicom_objects
     from teethseg.io.dicom import with_areas_mm2
-    from teethseg.io.images import check_segmentable, read_frames_with_info
+    from teethseg.inference.dental import refuse_unless_dental
+    from teethseg.io.images import check_segmentable, read_frames_with_facts
 
     with tempfile.TemporaryDirectory(prefix="teethseg-pacs-") as folder:
         path = Path(folder) / "instance.dcm"
         dataset.save_as(path, enforce_file_format=False)
         try:
-            frames, info = read_frames_with_info(path)
+            frames, info, facts = read_frames_with_facts(path)
         except TeethsegError as error:
             raise TeethsegError(name, error.problem) from None
     if len(frames) != 1:
         raise TeethsegError(name, f"multi-frame image ({len(frames)} frames): a SEG per stack is not written yet")
     check_segmentable(frames[0], name)
-    result = segmenter.predict_batch(frames, [name])[0]
+    result = segmenter.predict_batch(frames, [name], [facts])[0]
+    refuse_unless_dental(result.extra, name)  # no SEG of teeth for what is no dental radiograph
     result.extra["dicom"] = info
     result.teeth = with_areas_mm2(result.teeth, info)
     header = dataset.copy()

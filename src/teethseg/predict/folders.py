@@ -22,11 +22,13 @@ import numpy as np
 from tqdm import tqdm
 
 from teethseg.errors import TeethsegError, one_line
+from teethseg.inference.dental import NotDentalError, facts_verdict, refuse_unless_dental
 from teethseg.inference.load import load_model
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.inference.result import Result
 from teethseg.io.dicom import with_areas_mm2
-from teethseg.io.images import check_segmentable, is_image_file, read_frames_with_info
+from teethseg.io.facts import SourceFacts
+from teethseg.io.images import check_segmentable, is_image_file, read_frames_with_facts
 from teethseg.nn.device import wants_cuda
 from teethseg.predict.names import distinct, is_output_file, output_stems, outputs_complete
 from teethseg.predict.outputs import write_result
@@ -89,9 +91,10 @@ def default_batch_size(device: str) -> int:
     return 8 if wants_cuda(device) else 1
 
 
-def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
-    """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
-    frames, info = read_frames_with_info(job[0])
+def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any], SourceFacts]]:
+    """Every frame of one input with its output stem, JSON extras (DICOM facts, frame index) and what
+    reading saw that the grey frame no longer shows (``teethseg.io.facts``: for the dental check)."""
+    frames, info, facts = read_frames_with_facts(job[0])
     for frame in frames:
         check_segmentable(frame, job[0])
     items = []
@@ -101,7 +104,7 @@ def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, A
         if len(frames) > 1:
             stem = f"{job[1]}_frame{i:03d}"
             extra.update(frame=i, frames=len(frames))
-        items.append((stem, frame, extra))
+        items.append((stem, frame, extra, facts))
     return items
 
 
@@ -117,8 +120,13 @@ def predict_command(
     inputs: list[str], out: str, model: str | None, device: str = "auto", sample: bool = False,
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | list[str | Path] | None = None, dicom_seg: bool = False, dicom_sr: bool = False,
+    force: bool = False,
 ) -> int:
-    """Segment every input; print what was written; return the exit code."""
+    """Segment every input; print what was written; return the exit code.
+
+    An input that does not look like a dental radiograph (``teethseg.inference.dental``) is a
+    failed input with its reason, unless ``force``: then it is segmented and its JSON says so.
+    """
     if batch_size is not None and batch_size < 1:
         raise TeethsegError(None, f"--batch-size must be at least 1, got {batch_size}")
     files, problems = expand_inputs(inputs)
@@ -145,23 +153,28 @@ def predict_command(
     workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
     threads = max(1, cores // workers) if workers > 1 else None
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
-    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr))
+    done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr), force=force)
     print(f"{done} of {total} images written to {out_dir}" + (f"; {len(problems)} failed" if problems else ""))
     return 0 if not problems else 1
 
 
 def _segment(
-    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False)
+    jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False),
+    force: bool = False,
 ) -> list[tuple[int, list[tuple[bool, str]]]]:
     """Read, segment and write a group of inputs (every frame).
 
     Per input: its number of frames and a (failed, line) pair per frame written or problem
-    met. A bad input gives its problem and does not stop the others of the group.
+    met. A bad input gives its problem and does not stop the others of the group; one that is
+    no dental radiograph too, unless ``force`` (its tags or colour say so before any network runs).
     """
     frames, outcome = [], []
     for job in jobs:
         try:
             items = read_input(job)
+            verdict = facts_verdict(items[0][3]) if items and not force else None
+            if verdict is not None and not verdict.looks_dental:
+                raise NotDentalError(str(job[0]), verdict.reason)
         except TeethsegError as error:
             outcome.append((0, [(True, str(error))]))
             continue
@@ -172,9 +185,14 @@ def _segment(
         outcome.append((len(items), []))
     for start in range(0, len(frames), batch_size):
         chunk = frames[start : start + batch_size]
-        for (index, path, (stem, _, extra)), result in zip(chunk, _predict_each(segmenter, chunk)):
+        for (index, path, (stem, _, extra, _)), result in zip(chunk, _predict_each(segmenter, chunk)):
             if isinstance(result, str):
                 outcome[index][1].append((True, f"{path}: {result}"))
+                continue
+            try:
+                refuse_unless_dental(result.extra, str(path)) if not force else None
+            except NotDentalError as error:
+                outcome[index][1].append((True, str(error)))
                 continue
             result = with_source_facts(result, extra)
             try:
@@ -187,13 +205,14 @@ def _segment(
     return outcome
 
 
-def _predict_each(segmenter: Any, chunk: list[tuple[int, Path, tuple[str, np.ndarray, dict]]]) -> list[Result | str]:
+def _predict_each(segmenter: Any, chunk: list[tuple[int, Path, tuple[str, np.ndarray, dict, SourceFacts]]]) -> list[Result | str]:
     """The results of a batch, or for an image that could not be segmented the reason in words.
 
     A batch that fails is segmented again one image at a time, so one bad image costs only itself.
     """
     try:
-        return segmenter.predict_batch([item[1] for _, _, item in chunk], [str(path) for _, path, _ in chunk])
+        return segmenter.predict_batch([item[1] for _, _, item in chunk], [str(path) for _, path, _ in chunk],
+                                       [item[3] for _, _, item in chunk])
     except Exception as error:  # noqa: BLE001 - any failure of one image must not stop the folder
         if len(chunk) > 1:
             return [result for one in chunk for result in _predict_each(segmenter, [one])]
@@ -219,7 +238,7 @@ def _look_notes(result: Result) -> str:
 
 def _run(
     jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str],
-    dicom: tuple[bool, bool] = (False, False),
+    dicom: tuple[bool, bool] = (False, False), force: bool = False,
 ) -> tuple[int, int]:
     """Segment groups of ``batch_size`` inputs in ``workers`` threads, reporting in input order.
 
@@ -230,7 +249,7 @@ def _run(
     bar = tqdm(total=len(jobs), desc="predicting", unit="image", disable=True if len(jobs) < 2 else None)
     groups = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
     with ThreadPoolExecutor(workers) as pool:
-        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom)
+        segment = partial(_segment, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom, force=force)
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1
