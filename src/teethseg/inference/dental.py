@@ -59,7 +59,8 @@ LIMITS = {
     "min_share": 0.005,  # panoramic-like view: share of the image called tooth
     "min_tooth_confidence": 0.19,  # panoramic-like view: the numbering network's confidence (lowest seen 0.22)
     "min_close_share": 0.12,  # close view: share called tooth (lowest seen 0.137)
-    "min_close_mask_confidence": 0.78,  # close view: the close-up network's confidence (lowest seen 0.81)
+    "min_close_mask_confidence": 0.64,  # close view: the close-up network's confidence (lowest seen 0.667: a
+    # panoramic pasted small on a black canvas, taken for a close view; crops of radiographs 0.81 and more)
     "max_unsure": 0.22,  # share of pixels the mask network is unsure of, tooth probability 0.2-0.8 (highest 0.195)
 }
 
@@ -98,11 +99,25 @@ def image_evidence(view: View) -> dict[str, float]:
     textures leave the network unsure over wide areas."""
     labels = view.look.labels
     tooth = 1.0 - view.look.scores[0]
-    return {"teeth_share": float(np.count_nonzero(labels)) / labels.size,
+    area = _content_area(view.image)
+    second = view.notes.get("second_look")
+    if second:  # teeth seen again in a window that frames them as in training: their share of that window
+        area = min(area, second["window_yxhw"][2] * second["window_yxhw"][3])
+    return {"teeth_share": float(np.count_nonzero(labels)) / area,
             "tooth_confidence": mean_tooth_confidence(labels, view.look.confidence),
             "mask_confidence": mask_confidence(view.look.scores),
             "unsure": float(np.count_nonzero((tooth > 0.2) & (tooth < 0.8))) / tooth.size,
             "close_view": float(bool(view.notes.get("close_view")))}
+
+
+def _content_area(image: np.ndarray) -> int:
+    """Pixels in the box around everything brighter than black: a radiograph pasted on a black canvas
+    shows its teeth over a share of itself, not of the canvas."""
+    bright = image > 0.02
+    rows, columns = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
+    if rows.size == 0:
+        return image.size
+    return int((rows[-1] - rows[0] + 1) * (columns[-1] - columns[0] + 1))
 
 
 def evidence_reason(evidence: dict[str, float], limits: dict[str, float] = LIMITS) -> str | None:
