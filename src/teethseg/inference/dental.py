@@ -51,6 +51,9 @@ DENTAL_BODY_PARTS = ("JAW", "MOUTH", "TOOTH", "TEETH", "MANDIBLE", "MAXILLA", "T
 # Hasler and Süsstrunk's colourfulness above which an image is a colour picture. The published
 # radiographs (grey stored as RGB JPEG) score under 1; "slightly colourful" starts at 15.
 MAX_COLOURFULNESS = 10.0
+# Images smaller than this on a side are judged by tags and colour only: radiographs shrunk to
+# 32-45 pixels (tests/predict/test_folders.py) give the networks too little to go on.
+MIN_JUDGED_SIDE = 64
 # Limits of the image evidence. Each is the lowest (highest for ``max_unsure``) value among the
 # dental images of benchmarks/dental_check.py --choose (train radiographs, their close views, other
 # exposures and sizes), with a margin; ``min_share`` is under the fewest teeth of any training
@@ -146,7 +149,10 @@ def evidence_reason(evidence: dict[str, float], limits: dict[str, float] = LIMIT
 
 
 def image_reason(view: View) -> str | None:
-    """Why the networks' view of an image is no dental radiograph's, or None when it could be one."""
+    """Why the networks' view of an image is no dental radiograph's, or None when it could be one
+    (always None under ``MIN_JUDGED_SIDE``: the networks see too little of a thumbnail to judge it)."""
+    if min(view.image.shape[:2]) < MIN_JUDGED_SIDE:
+        return None
     return evidence_reason(image_evidence(view))
 
 
