@@ -8,7 +8,8 @@ at other exposures and sizes), reads and segments each as ``teethseg predict`` d
 the verdict and the image evidence (``teethseg.inference.dental.image_evidence``).
 
 --choose: the limits of the image evidence by 5-fold cross-validation on the train-split positives
-(every N-th radiograph and its variants) and one half of the negatives (every other of each kind):
+(every N-th radiograph and its variants) and one half of the negatives (every other in the order built:
+a colour photograph and its grey copy fall in different halves):
 each limit is the lowest value of the positives of four folds (they must all be kept), scored on
 the fifth. Prints the cross-validated rates and the limits on all the choosing data.
 
