@@ -48,3 +48,48 @@ def test_bad_configs_are_one_line_errors(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(TeethsegError, match=message):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("epochs: ten\n", "epochs: Input should be a valid integer"),
+        ("epochs: 0\n", "epochs: Input should be greater than or equal to 1"),
+        ("epochs: -5\n", "epochs: Input should be greater than or equal to 1"),
+        ("epochs: 2.5\n", "epochs: Input should be a valid integer"),
+        ("batch_size: 0\n", "batch_size: Input should be greater than or equal to 1"),
+        ("model: {input_size: [0, 0]}\n", "model.input_size.0: Input should be greater than or equal to 16"),
+        ("model: {input_size: [512]}\n", "model.input_size: List should have at least 2 items"),
+        ("model: {input_size: 512}\n", "model.input_size: Input should be a valid list"),
+        ("crop_size: 100000\n", "crop_size: Input should be less than or equal to 4096"),
+        ("crop_size: 600\n", "crop_size 600 must fit in model.input_size"),
+        ("lr: -0.1\n", "lr: Input should be greater than or equal to 0"),
+        ("lr: .nan\n", "lr: Input should be"),
+        ("model: {normalization: minmax}\n", "model.normalization: Input should be 'zscore' or 'unit'"),
+        ("model: {channels: [8, 16], strides: [2]}\nseed: -1\n", "seed: Input should be greater than or equal to 0"),
+        ("model: {bogus: 1}\n", "unknown config keys: model.bogus"),
+        ("model: [1, 2]\n", "config must be a mapping"),
+    ],
+)
+def test_values_out_of_the_schema_are_one_line_naming_file_and_field(tmp_path, text, message):
+    path = tmp_path / "recipe.yaml"
+    path.write_text(text)
+    with pytest.raises(TeethsegError, match=message) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: ") and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("epochs", [0, -1])
+def test_command_line_overrides_are_checked_as_recipe_values(epochs):
+    with pytest.raises(TeethsegError, match=f"with --epochs {epochs}: epochs: Input should be greater"):
+        load_config(None, {"epochs": epochs, "seed": None})
+    assert load_config(None, {"epochs": 3, "seed": None}).epochs == 3
+
+
+def test_a_validated_config_is_still_a_plain_dataclass(tmp_path):
+    from dataclasses import asdict
+
+    path = tmp_path / "c.yaml"
+    path.write_text("epochs: 3\nmodel: {input_size: [64, 96]}\ncrop_size: 32\n")
+    config = load_config(path)
+    assert asdict(config)["model"]["input_size"] == [64, 96] and config.to_dict()["epochs"] == 3

@@ -11,6 +11,8 @@ views, see teethseg.doubtful.)
 Writes src/teethseg/weights/teethseg-{default,numbering,close-up}.{safetensors,onnx} and default.json
 (a second numbering model, averaged with the first: teethseg-numbering-2).
 After a change to the exporter: python tools/bundle_model.py --twins-only (the weights stay as they are).
+--into DIR: write the same files into a model folder (teethseg-model.json for its card) that
+`--model DIR` takes, instead of into the package.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from safetensors import safe_open
 
 from teethseg.data.layouts import index_dataset
 from teethseg.evaluation.evaluate import class_mapping
-from teethseg.nn.bundled import card_entries
+from teethseg.nn.bundled import MANIFEST, card_entries
 from teethseg.nn.export import export_onnx
 from teethseg.nn.model_file import file_sha256
 from teethseg.nn.network import load_network, save_model
@@ -34,13 +36,14 @@ from teethseg.teeth.split import typical_tooth_fractions
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"
 
 
-def bundle(source: Path, name: str, data: Path | None = None) -> dict[str, Any]:
-    """Copy one model and export its ONNX twin; return its card entry."""
+def bundle(source: Path, name: str, data: Path | None = None, into: Path | None = None) -> dict[str, Any]:
+    """Copy one model and export its ONNX twin (into the package, or the folder ``into``); return its card entry."""
+    folder = into or WEIGHTS
     network, config, info = load_network(source)
     if config.numbered and "typical_tooth_fractions" not in info and data is not None:
         info["typical_tooth_fractions"] = typical_fractions_from(data, config.class_names, info.get("seed", 0))
-    target, twin = WEIGHTS / f"{name}.safetensors", WEIGHTS / f"{name}.onnx"
-    fresh = WEIGHTS / f"{name}.new.safetensors"
+    target, twin = folder / f"{name}.safetensors", folder / f"{name}.onnx"
+    fresh = folder / f"{name}.new.safetensors"
     save_model(fresh, network, config, info, half=True)
     if target.is_file() and twin.is_file() and same_model(fresh, target):
         fresh.unlink()  # unchanged: keep its bytes, checksum and twin (--twins-only re-exports twins)
@@ -104,26 +107,30 @@ def main() -> None:
     parser.add_argument("--close-up", type=Path, default=None, help="a trained mask network for close views")
     parser.add_argument("--data", type=Path, default=None, help="training data (typical tooth sizes for old numbering models)")
     parser.add_argument("--twins-only", action="store_true", help="only re-export the bundled models' ONNX twins")
+    parser.add_argument("--into", type=Path, default=None,
+                        help="write a model folder here (for --model DIR) instead of into the package")
     args = parser.parse_args()
     if args.twins_only:
         export_twins()
         return
     if args.model is None:
         parser.error("give the trained binary teeth model (or --twins-only)")
-    card = bundle(args.model, "teethseg-default")
+    folder = args.into or WEIGHTS
+    folder.mkdir(parents=True, exist_ok=True)
+    card = bundle(args.model, "teethseg-default", into=folder)
     if args.numbering:
-        entries = [bundle(path, "teethseg-numbering" + (f"-{n}" if n > 1 else ""), args.data)
+        entries = [bundle(path, "teethseg-numbering" + (f"-{n}" if n > 1 else ""), args.data, into=folder)
                    for n, path in enumerate(args.numbering, start=1)]
         card["numbering"] = entries[0] if len(entries) == 1 else entries
     if args.close_up:
-        card["close_up"] = bundle(args.close_up, "teethseg-close-up")
-    (WEIGHTS / "default.json").write_text(json.dumps(card, indent=2) + "\n")
+        card["close_up"] = bundle(args.close_up, "teethseg-close-up", into=folder)
+    (folder / (MANIFEST if args.into else "default.json")).write_text(json.dumps(card, indent=2) + "\n")
     kept = {entry[key] for entry in card_entries(card) for key in ("file", "onnx_file")}
-    for old in WEIGHTS.glob("teethseg-*"):  # networks no longer bundled
-        if old.name not in kept:
+    for old in folder.glob("teethseg-*"):  # networks no longer bundled
+        if old.name not in kept and old.name != MANIFEST:
             old.unlink()
     total = sum(entry["size_bytes"] for entry in card_entries(card))
-    print(f"bundled into {WEIGHTS}: {total / 1e6:.1f} MB")
+    print(f"bundled into {folder}: {total / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

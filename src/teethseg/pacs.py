@@ -126,9 +126,9 @@ def segment_instance(segmenter: Any, dataset: Any, name: str, sr: bool) -> tuple
     """Segment one fetched instance as ``predict`` segments a DICOM file; the result and the
     objects to store in that order: the report (when asked), then the SEG."""
     from teethseg.dicom_out.files import dicom_objects
-    from teethseg.io.dicom import with_areas_mm2
     from teethseg.inference.dental import refuse_unless_dental
     from teethseg.io.images import check_segmentable, read_frames_with_facts
+    from teethseg.predict.groups import with_source_facts
 
     with tempfile.TemporaryDirectory(prefix="teethseg-pacs-") as folder:
         path = Path(folder) / "instance.dcm"
@@ -142,8 +142,7 @@ def segment_instance(segmenter: Any, dataset: Any, name: str, sr: bool) -> tuple
     check_segmentable(frames[0], name)
     result = segmenter.predict_batch(frames, [name], [facts])[0]
     refuse_unless_dental(result.extra, name)  # no SEG of teeth for what is no dental radiograph
-    result.extra["dicom"] = info
-    result.teeth = with_areas_mm2(result.teeth, info)
+    result = with_source_facts(result, {"dicom": info})
     header = dataset.copy()
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
         if keyword in header:

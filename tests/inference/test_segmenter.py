@@ -8,7 +8,6 @@ from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.inference.segmenter import Segmenter
 from teethseg.nn.device import choose_device
-from teethseg.predict.outputs import write_result
 from teethseg.teeth.postprocess import remove_small_blobs
 from teethseg.teeth.records import tooth_records
 
@@ -36,7 +35,7 @@ def test_a_file_too_small_to_hold_teeth_is_refused(segmenter, tmp_path):
 def test_outputs_follow_the_contract(segmenter, tmp_path):
     Image.fromarray(np.random.default_rng(1).integers(0, 65535, (70, 130), dtype=np.uint16)).save(tmp_path / "x.png")
     result = segmenter.predict(tmp_path / "x.png")
-    written = write_result(result, tmp_path / "out", "x")
+    written = result.save(tmp_path / "out", "x")
     assert [p.name for p in written] == ["x_mask.png", "x_overlay.png", "x.json"]
     mask = np.asarray(Image.open(tmp_path / "out" / "x_mask.png"))
     assert mask.shape == (70, 130) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
@@ -81,7 +80,7 @@ def test_numbered_model_writes_teeth_map_and_fdi_records(tmp_path):
         return logits
 
     result = Segmenter(backend, config, "fake").predict(np.zeros((64, 96), np.uint8))
-    written = write_result(result, tmp_path / "out", "n")
+    written = result.save(tmp_path / "out", "n")
     assert [p.name for p in written] == ["n_mask.png", "n_overlay.png", "n_teeth.png", "n.json"]
     teeth_map = np.asarray(Image.open(tmp_path / "out" / "n_teeth.png"))
     assert teeth_map.shape == (64, 96) and set(np.unique(teeth_map)) == {0, 1, 9}
@@ -96,7 +95,7 @@ def test_numbered_model_writes_teeth_map_and_fdi_records(tmp_path):
 
 def test_a_tooth_named_with_low_confidence_is_flagged_for_a_check(tmp_path):
     from teethseg.io.overlay import numbered_overlay
-    from teethseg.predict.folders import _numbers_note
+    from teethseg.predict.groups import _numbers_note
 
     names = ["background"] + [f"{q}{t}" for q in (1, 2, 3, 4) for t in range(1, 9)]
     config = ModelConfig(input_size=[32, 48], num_classes=33, class_names=names)

@@ -8,13 +8,13 @@ import numpy as np
 import pydicom
 import pytest
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+from pydicom.uid import generate_uid
 
 from teethseg.cli import main
 from teethseg.dicom_out.seg import segmentation_labels
 from teethseg.pacs import parse_modalities, parse_since
 from tests.dicom_out.radiographs import sample_dicom
+from tests.io.test_dicom import dicom_dataset
 from tests.pacs.orthanc import count_instances, orthanc, upload
 
 FDI_CLASSES = ["background"] + [str(q * 10 + p) for q in (1, 2, 3, 4) for p in range(1, 9)]
@@ -22,15 +22,9 @@ FDI_CLASSES = ["background"] + [str(q * 10 + p) for q in (1, 2, 3, 4) for p in r
 
 def no_pixels(path):
     """A PX instance that a PACS accepts but that holds no image: the bad instance to skip."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = Dataset()
-    dataset.file_meta = meta
-    dataset.SOPClassUID, dataset.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    dataset.StudyInstanceUID, dataset.SeriesInstanceUID = generate_uid(), generate_uid()
-    dataset.PatientID, dataset.PatientName, dataset.Modality = "BAD", "BAD^HEADER", "PX"
+    dataset = dicom_dataset(np.zeros((64, 64), np.uint8), StudyInstanceUID=generate_uid(), SeriesInstanceUID=generate_uid(),
+                            PatientID="BAD", PatientName="BAD^HEADER", Modality="PX")
+    del dataset.PixelData
     dataset.save_as(path, enforce_file_format=True)
     return path
 

@@ -50,3 +50,13 @@ def test_an_image_that_fails_to_segment_stops_nothing_else(tmp_path, monkeypatch
     assert "2 of 3 images written" in captured.out and "1 failed" in captured.out
     assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == ["a.json", "c.json"]
     assert json.loads((tmp_path / "out" / "c.json").read_text())["teeth_count"] > 0
+
+
+def test_a_folder_of_bad_inputs_leaves_no_output_folder(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.png").write_text("not an image")
+    (tmp_path / "in" / "cut.jpg").write_bytes(sample_paths()[0].read_bytes()[:2000])
+    assert main(["predict", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("teethseg: error:") == 2 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -82,5 +82,5 @@ def test_a_pipe_given_as_an_input_is_named_not_read(tmp_path, capsys):
     good = _radiograph(tmp_path / "good.png")
     assert main(["predict", str(tmp_path / "pipe.png"), str(good), "--out", str(tmp_path / "out")]) == 1
     captured = capsys.readouterr()
-    assert "pipe.png: not a regular file" in captured.err and "1 of 1 images written" in captured.out
+    assert "pipe.png: not a regular file" in captured.err and "1 of 2 images written" in captured.out
     assert np.asarray(Image.open(tmp_path / "out" / "good_mask.png")).shape == (96, 160)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+from tests.io.test_dicom import dicom_dataset
 
 SAMPLE = Path(__file__).parents[2] / "src" / "teethseg" / "samples" / "ufba425-cate1-00008.jpg"
 
@@ -33,20 +33,9 @@ def encoded(pixels: np.ndarray, kind: str, **options) -> bytes:
 
 def dicom_bytes(pixels: np.ndarray | None, **attributes) -> bytes:
     """A minimal DX DICOM file; without ``pixels`` it has an image header but no pixel data."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = Dataset()
-    dataset.file_meta = meta
-    dataset.SOPClassUID = meta.MediaStorageSOPClassUID
-    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    dataset.Modality = "DX"
-    dataset.set_pixel_data(np.zeros((64, 64), np.uint8) if pixels is None else pixels, "MONOCHROME2", 8)
+    dataset = dicom_dataset(np.zeros((64, 64), np.uint8) if pixels is None else pixels, **attributes)
     if pixels is None:
         del dataset.PixelData
-    for keyword, value in attributes.items():
-        setattr(dataset, keyword, value)
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()

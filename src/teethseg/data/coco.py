@@ -15,7 +15,6 @@ reports it once and training skips the image. Polygon points outside the image (
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +24,19 @@ import numpy as np
 
 from teethseg.data.classes import category_table, class_mapping
 from teethseg.data.index import SPLIT_NAMES, DatasetIndex, Layout, Problem, Sample
-from teethseg.data.polygons import decode_rle, instances, paint, points_outside, polygon_problem, rasterise_polygons
+from teethseg.data.polygons import (
+    checked_rle,
+    instances,
+    paint_rles,
+    points_outside,
+    polygon_problem,
+    polygon_rles,
+    rasterise_polygons,
+)
 from teethseg.errors import TeethsegError
 from teethseg.io.files import write_json
 from teethseg.io.images import image_size, is_image_file
+from teethseg.io.json_files import load_json
 
 ANNOTATIONS = "_annotations.coco.json"
 SPLIT_FOLDERS = ("train", "valid", "val", "test")
@@ -64,7 +72,7 @@ def _id(value: Any) -> Any:
 def _load(path: Path, problems: list[Problem]) -> dict | None:
     """The parsed annotation file, or None (with a problem) when it cannot be used."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         problems.append(Problem(path, f"not a readable COCO JSON file ({error})"))
         return None
@@ -220,13 +228,13 @@ class CocoLayout(Layout):
         for value, shape in image.shapes:
             try:
                 if isinstance(shape, dict):
-                    region = decode_rle(shape, height, width)
+                    rles = [checked_rle(shape, height, width)]
                 else:
-                    region = rasterise_polygons(shape, height, width)
+                    rles = polygon_rles(shape, height, width)
             except (ValueError, TypeError) as error:
                 raise TeethsegError(image.annotations_file, f"{image.file_name}: bad RLE segmentation ({error})") from None
-            shapes.append((value, region))
-        return paint(shapes, height, width)
+            shapes.append((value, rles))
+        return paint_rles(shapes, height, width)
 
 
 class CocoWriter:

@@ -7,7 +7,6 @@ each is a ``teethseg.data.index.Layout`` in :data:`LAYOUTS`, tried in order.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from teethseg.data.coco import CocoLayout
 from teethseg.data.index import SPLIT_NAMES, DatasetIndex, Layout, Problem, Sample, pair_images_with_masks
 from teethseg.data.yolo import YoloLayout
 from teethseg.errors import TeethsegError
+from teethseg.io.json_files import load_json
 
 
 class ImagesMasksLayout(Layout):
@@ -34,7 +34,7 @@ class ImagesMasksLayout(Layout):
         splits_file = root / "splits.json"
         if splits_file.is_file():
             try:
-                splits = json.loads(splits_file.read_text())
+                splits = load_json(splits_file.read_text())
                 split_of = {str(k): SPLIT_NAMES.get(name, name) for name, keys in splits.items() for k in keys}
             except (ValueError, AttributeError, TypeError) as error:
                 raise TeethsegError(splits_file, f"not a valid splits file ({error})") from None
@@ -43,7 +43,7 @@ class ImagesMasksLayout(Layout):
         classes_file = root / "classes.json"
         if classes_file.is_file():
             try:
-                classes = json.loads(classes_file.read_text())
+                classes = load_json(classes_file.read_text())
                 class_names = [classes[str(i)] for i in range(len(classes))]
             except (ValueError, KeyError, TypeError) as error:
                 raise TeethsegError(classes_file, f"not a valid classes file ({error})") from None

@@ -27,13 +27,18 @@ def rasterise_polygons(polygons: Sequence[Sequence[float]], height: int, width: 
     Parts outside the image are clipped. Callers validate polygons first (see
     :func:`polygon_problem`); degenerate ones are skipped here.
     """
+    rles = polygon_rles(polygons, height, width)
+    if not rles:
+        return np.zeros((height, width), dtype=bool)
+    return _decode(coco_mask.merge(rles))
+
+
+def polygon_rles(polygons: Sequence[Sequence[float]], height: int, width: int) -> list[dict]:
+    """Polygons as COCO run-length encodings (a few bytes per row each, not a mask each), clipped."""
     box = (-1.0, -1.0, width + 1.0, height + 1.0)
     usable = [clip_polygon(p, box) for p in polygons if len(p) >= 6 and len(p) % 2 == 0]
     usable = [p for p in usable if len(p) >= 6]
-    if not usable:
-        return np.zeros((height, width), dtype=bool)
-    rles = coco_mask.frPyObjects(usable, height, width)
-    return _decode(coco_mask.merge(rles))
+    return coco_mask.frPyObjects(usable, height, width) if usable else []
 
 
 def clip_polygon(polygon: Sequence[float], box: tuple[float, float, float, float]) -> list[float]:
@@ -92,8 +97,8 @@ def _counts_of_string(text: bytes) -> list[int]:
     return counts
 
 
-def decode_rle(rle: dict, height: int, width: int) -> np.ndarray:
-    """COCO run-length encoding (counts as a list or a compressed string) as a bool HxW mask."""
+def checked_rle(rle: dict, height: int, width: int) -> dict:
+    """A COCO run-length encoding from a file, checked (ValueError when it is not one of this image)."""
     size = rle.get("size")
     counts = rle.get("counts")
     if not isinstance(size, (list, tuple)) or len(size) != 2:
@@ -107,7 +112,7 @@ def decode_rle(rle: dict, height: int, width: int) -> np.ndarray:
     # pycocotools decodes without bounds checks: counts must cover the image exactly.
     if sum(counts) != height * width:
         raise ValueError("RLE counts do not add up to the image's pixel count")
-    return _decode(coco_mask.frPyObjects({"size": [height, width], "counts": counts}, height, width))
+    return coco_mask.frPyObjects({"size": [height, width], "counts": counts}, height, width)
 
 
 def _decode(rle: dict) -> np.ndarray:
@@ -185,12 +190,19 @@ def instances(labels: np.ndarray) -> list[tuple[int, list[list[float]]]]:
     return found
 
 
-def paint(shapes: Sequence[tuple[int, np.ndarray]], height: int, width: int) -> np.ndarray:
-    """Label map from (class, bool mask) pairs; where shapes overlap the higher class wins.
+def paint_rles(shapes: Sequence[tuple[int, list[dict]]], height: int, width: int) -> np.ndarray:
+    """Label map from (class, run-length encodings) pairs; where shapes overlap the higher class wins
+    (the shared data resolves overlapping teeth the same way: the later tooth in FDI order).
 
-    The shared data resolves overlapping teeth the same way (the later tooth in FDI order).
+    Each class's shapes are merged as run lengths and decoded once: one full-size mask at a
+    time, however many polygons the annotations hold (a mask per polygon costs gigabytes on a
+    label file of thousands of lines).
     """
+    by_class: dict[int, list[dict]] = {}
+    for value, rles in shapes:
+        by_class.setdefault(value, []).extend(rles)
     labels = np.zeros((height, width), dtype=np.uint8)
-    for value, region in sorted(shapes, key=lambda s: s[0]):
-        labels[region] = value
+    for value in sorted(by_class):
+        if by_class[value]:
+            np.copyto(labels, np.uint8(value), where=_decode(coco_mask.merge(by_class[value])))
     return labels

@@ -25,10 +25,11 @@ import yaml
 
 from teethseg.data.classes import category_table, class_mapping
 from teethseg.data.index import DatasetIndex, Layout, Problem, Sample
-from teethseg.data.polygons import instances, paint, rasterise_polygons
+from teethseg.data.polygons import instances, paint_rles, polygon_rles
 from teethseg.errors import TeethsegError
 from teethseg.io.files import atomic_path
 from teethseg.io.images import image_size, is_image_file
+from teethseg.io.yaml_files import safe_load
 
 YAML_NAMES = ("data.yaml", "data.yml")
 SPLIT_KEYS = ("train", "val", "test")
@@ -49,7 +50,7 @@ class _Labels:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise TeethsegError(path, f"not a readable YAML file ({str(error).splitlines()[0]})") from None
     if not isinstance(data, dict):
@@ -234,8 +235,8 @@ class YoloLayout(Layout):
         shapes = []
         for value, polygon in found.shapes:
             points = (np.asarray(polygon, dtype=float).reshape(-1, 2) * scale).ravel().tolist()
-            shapes.append((value, rasterise_polygons([points], height, width)))
-        return paint(shapes, height, width)
+            shapes.append((value, polygon_rles([points], height, width)))
+        return paint_rles(shapes, height, width)
 
 
 class YoloWriter:

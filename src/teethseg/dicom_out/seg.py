@@ -16,10 +16,10 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from teethseg import __version__
 from teethseg.dicom_out.codes import ANATOMICAL_STRUCTURE, tooth_code
 from teethseg.errors import TeethsegError
 from teethseg.io.files import atomic_path
+from teethseg.version import __version__
 
 MANUFACTURER = "teethseg"
 # How `teethseg pacs` recognises its own SEGs in a study (with the manufacturer).

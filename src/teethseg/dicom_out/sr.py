@@ -14,9 +14,9 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from teethseg import __version__
 from teethseg.dicom_out.codes import tooth_code
 from teethseg.dicom_out.seg import MANUFACTURER
+from teethseg.version import __version__
 
 SCHEME = "99TEETHSEG"
 SERIES_NUMBER = 902

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import heapq
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,13 @@ from teethseg.teeth.records import CHECK_NUMBER_BELOW
 
 if TYPE_CHECKING:
     from teethseg.evaluation.collector import ReportCollector
+
+
+def split_used(samples: list[Sample], split: str) -> str:
+    """The split ``select_samples`` took: 'auto' is recorded as 'val' or 'all', as it was resolved."""
+    if split != "auto":
+        return split
+    return "val" if any(s.split == "val" for s in samples) else "all"
 
 
 def select_samples(samples: list[Sample], split: str) -> list[Sample]:
@@ -42,21 +50,24 @@ def evaluate(
     numbering: str | Path | list[str | Path] | None = None, samples: list[Sample] | None = None,
     collector: "ReportCollector | None" = None,
 ) -> dict[str, Any]:
-    """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png.
+    """Predict every chosen image, compare with its mask, write metrics.json, per_image.csv and grid.png
+    (the ``grid_images`` worst images: lowest mean per-tooth Dice for numbered models, else Dice).
 
     ``samples`` replaces the split's images (a training run's own validation images); a
     ``collector`` (``teethseg.evaluation.collector``) gathers what the HTML report needs, and its
     summary (boundary, per-split and per-group scores) joins metrics.json.
     """
     index = index_dataset(data)
+    samples_given = samples
     samples = select_samples(index.samples, split) if samples is None else samples
     segmenter = load_model(model, device, backend, mirror=mirror, numbering=numbering)
     metrics = BinaryMetrics()
     to_model_class = class_mapping(index.class_names, segmenter.class_names)
     teeth = ToothMetrics(segmenter.class_names) if to_model_class is not None else None
-    if collector is not None:  # report hook
+    if collector is not None:
         collector.begin(index, segmenter.class_names if teeth is not None else None)
-    grid, skipped = [], []
+    grid: list[tuple] = []  # a heap of the worst images: (-score, order, panel)
+    skipped, per_image_extra = [], {}
     for sample in tqdm(samples, desc="evaluating", disable=None if progress else True, leave=False):
         try:
             result = segmenter.predict(sample.image)
@@ -72,27 +83,39 @@ def evaluate(
             flagged = {segmenter.class_names.index(str(fdi)) for fdi in result.numbers_to_check}
             tooth_dice = teeth.update(result.labels, to_model_class[labels], len(result.teeth), flagged)
         shown = (to_model_class[labels], result.labels) if teeth is not None else (truth, result.mask)
-        if len(grid) < grid_images:
-            grid.append((sample.key, result.image, *shown, scores["dice"]))
-        if collector is not None:  # report hook
+        score = scores["dice"]
+        if tooth_dice is not None:
+            true_teeth = len({int(v) for v in np.unique(to_model_class[labels])} - {0})
+            mean_tooth = float(np.mean(list(tooth_dice.values()))) if tooth_dice else 0.0
+            per_image_extra[sample.key] = {"mean_tooth_dice": round(mean_tooth, 6), "teeth_found": len(result.teeth),
+                                           "teeth_true": true_teeth,
+                                           **{f"dice_{segmenter.class_names[c]}": round(v, 6) for c, v in tooth_dice.items()}}
+            score = mean_tooth
+        heapq.heappush(grid, (-score, len(per_image_extra) + len(grid), (sample.key, result.image, *shown, scores["dice"])))
+        if len(grid) > grid_images:
+            heapq.heappop(grid)  # the best of those kept
+        if collector is not None:
             collector.add(sample, result.image, *shown, scores, tooth_dice, teeth.count_exact[-1] if teeth else None)
     if not metrics.counts:
         raise TeethsegError(data, "no image could be evaluated")
-    summary = {"data": str(data), "split": split, "model": segmenter.name, "mirror": mirror,
+    summary = {"data": str(data), "split": split_used(index.samples, split) if samples_given is None else "given",
+               "model": segmenter.name, "mirror": mirror,
                "numbering_model": segmenter.numbering.name if segmenter.numbering else None, **metrics.summary(),
                "skipped": skipped}
     if teeth is not None:
         summary["numbering"] = teeth.summary()
-    if collector is not None:  # report hook
+    if collector is not None:
         summary.update(collector.summary())
     out = Path(out)
     write_json(out / "metrics.json", summary)
+    tooth_columns = ["mean_tooth_dice", "teeth_found", "teeth_true",
+                     *(f"dice_{name}" for name in segmenter.class_names[1:])] if teeth is not None else []
     with atomic_path(out / "per_image.csv") as temporary:
         with temporary.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["image", *METRIC_NAMES])
+            writer = csv.DictWriter(handle, fieldnames=["image", *METRIC_NAMES, *tooth_columns], restval="")
             writer.writeheader()
-            writer.writerows(metrics.per_image())
-    comparison_grid(grid, out / "grid.png")
+            writer.writerows({**row, **per_image_extra.get(row["image"], {})} for row in metrics.per_image())
+    comparison_grid([panel for _, _, panel in sorted(grid, reverse=True)], out / "grid.png")  # worst first
     _print_summary(summary, out)
     return summary
 
@@ -130,6 +153,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
               f"images with none: {checks['images_clear']}, missing list right on "
               f"{100 * checks['list_right_when_clear']:.1f}% of them")
         per_tooth = numbering["per_tooth_dice"]
+        print("per-tooth Dice (FDI number and its Dice), a quadrant a line:")
         for quadrant in "1234":
             print("  " + "  ".join(f"{n} {per_tooth[n]:.3f}" for n in sorted(per_tooth) if n.startswith(quadrant)))
-    print(f"wrote {out / 'metrics.json'}, {out / 'per_image.csv'}, {out / 'grid.png'}")
+    print(f"wrote {out / 'metrics.json'}, {out / 'per_image.csv'}, {out / 'grid.png'} (the worst images)")

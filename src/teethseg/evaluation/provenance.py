@@ -4,22 +4,14 @@ machine, so a report read months later can be traced and repeated."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import platform
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from teethseg import __version__
-
-
-def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from teethseg.nn.model_file import file_sha256
+from teethseg.version import __version__
 
 
 def model_files(model: str | Path | None, numbering: str | Path | list[str | Path] | None) -> list[dict[str, str]]:
@@ -33,9 +25,9 @@ def model_files(model: str | Path | None, numbering: str | Path | list[str | Pat
         entries = [card] + (numbering_entries(card) if numbering is None else [])
         files += [{"role": "bundled", "path": str(weights_folder() / e["file"]), "sha256": e["sha256"]} for e in entries]
     else:
-        files.append({"role": "model", "path": str(Path(model).resolve()), "sha256": sha256(model)})
+        files.append({"role": "model", "path": str(Path(model).resolve()), "sha256": file_sha256(model)})
     for path in ([] if numbering is None else numbering if isinstance(numbering, (list, tuple)) else [numbering]):
-        files.append({"role": "numbering", "path": str(Path(path).resolve()), "sha256": sha256(path)})
+        files.append({"role": "numbering", "path": str(Path(path).resolve()), "sha256": file_sha256(path)})
     return files
 
 

@@ -56,6 +56,7 @@ def evaluate_report(
     collector = ReportCollector(worst=worst)
     summary = evaluate(data, model, out, split, device, backend, progress=progress, mirror=mirror, numbering=numbering,
                        samples=samples, collector=collector)
+    split = summary["split"]  # the split used ('auto' resolved)
     facts = provenance(data, split, model, numbering, mirror)
     body = evaluation_body(summary, collector.records, collector.worst_images(), facts)  # (worst first)
     data_block = {"kind": "evaluation", "metrics": summary, "per_image": collector.records, "provenance": facts}

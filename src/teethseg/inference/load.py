@@ -1,7 +1,8 @@
-"""``teethseg.load_model()``: the bundled default model, or any model file."""
+"""``teethseg.load_model()``: the bundled default model, a model folder (``teethseg export --out``), or any model file."""
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ def load_model(
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
     Args:
-        path: a ``.safetensors`` or ``.onnx`` teethseg model; None for the bundled one.
+        path: a ``.safetensors`` or ``.onnx`` teethseg model, or a model folder of several networks
+            (``teethseg export --out DIR`` writes the bundled one as such); None for the bundled one.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         backend: ``auto`` (ONNX Runtime on CPU when the model has an ONNX twin), ``onnx`` or ``torch``.
         threads: CPU threads per network call (default: every core); 1 suits several images
@@ -32,8 +34,11 @@ def load_model(
             data) that names the teeth this model's mask finds, in place of the bundled one; or a
             list of them, trained with other seeds, whose probabilities are averaged.
     """
-    if path is not None:
+    if path is not None and Path(path).is_dir():
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path))
+    elif path is not None:
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
+        _note_without_twin(segmenter, path, backend)
     else:
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None)
     if numbering is not None:
@@ -41,6 +46,15 @@ def load_model(
         segmenter.numbering = _numbering_networks(paths, device, backend, threads)
     segmenter.mirror = mirror
     return segmenter
+
+
+def _note_without_twin(network: Network, path: str | Path, backend: str) -> None:
+    """Say once on stderr when a model file runs on PyTorch on a CPU for want of its ONNX twin: 2-3x slower
+    (``benchmarks/user_model_speed.py``), and how to make the twin."""
+    if backend == "auto" and network.backend_name == "torch" and getattr(network.backend, "device", None) is not None \
+            and str(network.backend.device) == "cpu":
+        print(f"teethseg: note: {path} has no ONNX twin beside it, so it runs on PyTorch (2-3x slower on a CPU); "
+              f"make one with: teethseg export --model {path} --onnx {Path(path).with_suffix('.onnx')}", file=sys.stderr)
 
 
 def _numbering_networks(
@@ -57,14 +71,18 @@ def _numbering_networks(
         if (network.config.class_names, network.config.input_size) != (first.class_names, first.input_size):
             raise TeethsegError(path, f"numbers other classes or sees another input size than {paths[0]}; "
                                       "numbering models averaged must share one recipe")
+        _note_without_twin(network, path, backend)
         networks.append(network)
     return averaged(networks)
 
 
-def _load_default(device: str, backend: str, threads: int | None, with_numbering: bool = True) -> Segmenter:
-    """The bundled networks, each checked against its checksum in the card; the close-up one loads when first needed."""
-    card = default_card()
-    folder = weights_folder()
+def _load_default(
+    device: str, backend: str, threads: int | None, with_numbering: bool = True, folder: Path | None = None,
+) -> Segmenter:
+    """The bundled networks (or a model folder's), each checked against its checksum in the card; the
+    close-up one loads when first needed."""
+    card = default_card() if folder is None else default_card(folder)
+    folder = weights_folder() if folder is None else folder
 
     def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
         """Loads one bundled network, checked against its checksum in the card."""

@@ -17,7 +17,7 @@ import numpy as np
 from teethseg.inference.ensemble import AveragedNetworks
 from teethseg.inference.network import Network
 from teethseg.teeth.close_view import whole_teeth
-from teethseg.teeth.postprocess import postprocess
+from teethseg.teeth.postprocess import TOOTH_THRESHOLD, postprocess
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Networks:
     mirror: bool
     class_names: list[str]
     typical_tooth_fractions: list[float] | None
+    threshold: float = TOOTH_THRESHOLD
 
     def numbering_scores(self, images: list[np.ndarray]) -> Any:
         """The numbering network's probabilities for each image (None each without one)."""
@@ -78,7 +79,8 @@ class Networks:
         contacts = bool(mask_network.config.contact_width)
         looks = []
         for image, scores, numbers in zip(images, probabilities, numbering):
-            look = Look(*postprocess(scores, image.shape, numbers, contacts, self.typical_tooth_fractions), scores)
+            look = Look(*postprocess(scores, image.shape, numbers, contacts, self.typical_tooth_fractions,
+                                     self.threshold), scores)
             looks.append(self.whole_teeth(look) if separate else look)
         return looks
 

@@ -28,8 +28,11 @@ from teethseg.inference.look import Networks, View
 from teethseg.inference.network import Network
 from teethseg.inference.reframe import look_again
 from teethseg.inference.result import Result
+from teethseg.inference.working_size import enlarged, full_size_records, working_image
+from teethseg.io.decode_size import full_shape
 from teethseg.io.facts import SourceFacts, colourfulness
 from teethseg.io.images import as_grey, check_segmentable, read_image_with_facts
+from teethseg.teeth.postprocess import TOOTH_THRESHOLD
 from teethseg.teeth.records import tooth_records
 
 
@@ -52,6 +55,8 @@ class Segmenter(Network):
         super().__init__(backend, config, name, info, mirror)
         self.numbering = numbering
         self.close_up = close_up
+        # A pixel is tooth when its tooth probability passes this (``teethseg predict --threshold``).
+        self.threshold = TOOTH_THRESHOLD
         # Judge images by the networks' view too (``teethseg.inference.dental``): only for the bundled
         # networks, on which its limits were measured; other models are judged by tags and colour.
         self.dental_evidence = False
@@ -84,7 +89,7 @@ class Segmenter(Network):
     def networks(self) -> Networks:
         """This model's networks as the stages use them."""
         return Networks(self, self.numbering, lambda: self.close_up, self.mirror, self.class_names,
-                        self.typical_tooth_fractions)
+                        self.typical_tooth_fractions, self.threshold)
 
     def predict(self, image: str | Path | np.ndarray, force: bool = False) -> Result:
         """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more).
@@ -96,7 +101,7 @@ class Segmenter(Network):
         source, facts = None, None
         if isinstance(image, (str, Path)):
             source = str(image)
-            image, fact = read_image_with_facts(image)
+            image, fact = read_image_with_facts(image, reduce=True)
             check_segmentable(image, source)
             facts = [fact]
         result = self.predict_batch([image], [source], facts)[0]
@@ -115,7 +120,8 @@ class Segmenter(Network):
         """
         networks = self.networks
         facts = facts or [SourceFacts(colourfulness(image)) for image in images]
-        images = [as_grey(image) for image in images]
+        shapes = [full_shape(image) for image in images]
+        images = [working_image(as_grey(image)) for image in images]
         frames = [bright_frame_window(image) for image in images]
         views = networks.first_looks([without_frame(image, frame) for image, frame in zip(images, frames)])
         views = reconsider_doubtful(networks, views)
@@ -123,12 +129,18 @@ class Segmenter(Network):
         views = [_close_view_teeth(networks, view) for view in views]
         views = judge(views, facts, self.dental_evidence)
         sources = sources or [None] * len(images)
-        return [self._result(image, frame, view, source) for image, frame, view, source in zip(images, frames, views, sources)]
+        return [self._result(*item) for item in zip(images, frames, views, sources, shapes)]
 
-    def _result(self, image: np.ndarray, frame: tuple | None, view: View, source: str | None) -> Result:
-        """The view's teeth at the radiograph's own size, with a record per tooth."""
+    def _result(self, image: np.ndarray, frame: tuple | None, view: View, source: str | None,
+                shape: tuple[int, int]) -> Result:
+        """The view's teeth at the radiograph's own size (``shape``), with a record per tooth."""
         labels, confidence = with_frame(view, frame, image.shape)
-        teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
+        if labels.shape != tuple(shape):  # segmented at the working size
+            teeth = full_size_records(labels, confidence, self.class_names, len(self.class_names) > 2, shape)
+            view.notes["segmented_at_hw"] = list(labels.shape)
+            labels, confidence = enlarged(labels, shape), enlarged(confidence, shape)
+        else:
+            teeth = tooth_records(labels, confidence, self.class_names, len(self.class_names) > 2)
         return Result(image, labels, confidence, teeth, self.class_names, self.name, source, view.notes)
 
 

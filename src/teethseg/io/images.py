@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from teethseg.errors import TeethsegError
+from teethseg.io.decode_size import draft, mark, reduced
 from teethseg.io.dicom import dicom_size, is_dicom_file, read_dicom, read_dicom_with_facts
 from teethseg.io.facts import SourceFacts, image_colourfulness
 from teethseg.io.limits import MAX_FRAMES, MAX_PIXELS, MAX_STACK_PIXELS, MIN_SIDE
@@ -51,8 +52,11 @@ def _check_file(path: Path) -> Path:
     return path
 
 
-def _open_checked(path: Path) -> Image.Image:
-    """Open and fully decode an image, turning every failure into one clear error."""
+def _open_checked(path: Path, reduce: bool = False) -> Image.Image:
+    """Open and fully decode an image, turning every failure into one clear error.
+
+    ``reduce``: a JPEG over the working size is decoded at reduced size (``teethseg.io.decode_size``).
+    """
     path = _check_file(path)
     if is_dicom_file(path):
         raise TeethsegError(path, "DICOM is read as a radiograph, not as a mask or through Pillow")
@@ -65,6 +69,8 @@ def _open_checked(path: Path) -> Image.Image:
                 raise TeethsegError(
                     path, f"image too large: claims {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel limit"
                 )
+            if reduce:
+                draft(image)
             image.load()
     except TeethsegError:
         raise
@@ -100,13 +106,23 @@ def image_to_grey(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read a radiograph as grey float32 HxW in [0, 1] (the first frame of a multi-frame file)."""
+def _working_grey(image: Image.Image) -> np.ndarray:
+    """Grey pixels of a decoded image, reduced when over the working size and marked with the file's size."""
+    image, full_hw = reduced(image)
+    return mark(image_to_grey(image), full_hw)
+
+
+def read_image(path: str | Path, reduce: bool = False) -> np.ndarray:
+    """Read a radiograph as grey float32 HxW in [0, 1] (the first frame of a multi-frame file).
+
+    ``reduce`` (prediction): an image over the working size is decoded at reduced size, the array
+    carrying its file's size (``teethseg.io.decode_size``).
+    """
     if is_dicom_file(path):
         return read_dicom(_check_file(Path(path)), first_frame_only=True)[0][0]
-    image = _open_checked(Path(path))
+    image = _open_checked(Path(path), reduce)
     try:
-        return image_to_grey(image)
+        return _working_grey(image) if reduce else image_to_grey(image)
     except (OSError, ValueError) as error:
         raise TeethsegError(path, f"cannot convert image to grey ({error})") from None
 
@@ -123,25 +139,25 @@ def image_size(path: str | Path) -> tuple[int, int]:
         raise TeethsegError(path, f"not a readable image ({error})") from None
 
 
-def read_frames_with_info(path: str | Path) -> tuple[list[np.ndarray], dict[str, Any]]:
+def read_frames_with_info(path: str | Path, reduce: bool = False) -> tuple[list[np.ndarray], dict[str, Any]]:
     """Every frame of a radiograph as grey float32 HxW in [0, 1], and facts about the file.
 
     Multi-page TIFF and multi-frame DICOM (CBCT stacks) give one image per frame, other files
     one. The facts are :func:`teethseg.io.dicom.dicom_info` for DICOM (UIDs, pixel spacing), else
     empty. Every frame is decoded before returning, so a file that breaks half-way gives an
-    error and no partial result.
+    error and no partial result. ``reduce``: as for :func:`read_image`.
     """
-    frames, info, _ = read_frames_with_facts(path)
+    frames, info, _ = read_frames_with_facts(path, reduce)
     return frames, info
 
 
-def read_frames_with_facts(path: str | Path) -> tuple[list[np.ndarray], dict[str, Any], SourceFacts]:
+def read_frames_with_facts(path: str | Path, reduce: bool = False) -> tuple[list[np.ndarray], dict[str, Any], SourceFacts]:
     """:func:`read_frames_with_info`, and what the grey frames no longer show (``teethseg.io.facts``:
     the most colourful frame's colour, the DICOM modality and body part)."""
     path = Path(path)
     if is_dicom_file(path):
         return read_dicom_with_facts(_check_file(path))
-    image = _open_checked(path)
+    image = _open_checked(path, reduce)
     colour = 0.0
     try:
         count = getattr(image, "n_frames", 1) if path.suffix.lower() in (".tif", ".tiff") else 1
@@ -164,7 +180,7 @@ def read_frames_with_facts(path: str | Path) -> tuple[list[np.ndarray], dict[str
                     raise TeethsegError(path, too_large)
                 image.load()
                 colour = max(colour, image_colourfulness(image))
-                frames.append(image_to_grey(image))
+                frames.append(_working_grey(image) if reduce else image_to_grey(image))
         except TeethsegError:
             raise
         except (OSError, EOFError, SyntaxError, ValueError, TypeError, Image.DecompressionBombError) as error:
@@ -185,15 +201,17 @@ def read_frames(path: str | Path) -> list[np.ndarray]:
     return read_frames_with_info(path)[0]
 
 
-def read_image_with_facts(path: str | Path) -> tuple[np.ndarray, SourceFacts]:
-    """The first frame of a radiograph, and what its grey pixels no longer show (``teethseg.io.facts``)."""
+def read_image_with_facts(path: str | Path, reduce: bool = False) -> tuple[np.ndarray, SourceFacts]:
+    """The first frame of a radiograph (as :func:`read_image`), and what its grey pixels no longer
+    show (``teethseg.io.facts``)."""
     path = Path(path)
     if is_dicom_file(path):
         frames, _, facts = read_dicom_with_facts(_check_file(path), first_frame_only=True)
         return frames[0], facts
-    image = _open_checked(path)
+    image = _open_checked(path, reduce)
     try:
-        return image_to_grey(image), SourceFacts(colourfulness=image_colourfulness(image))
+        grey = _working_grey(image) if reduce else image_to_grey(image)
+        return grey, SourceFacts(colourfulness=image_colourfulness(image))
     except (OSError, ValueError) as error:
         raise TeethsegError(path, f"cannot convert image to grey ({error})") from None
 

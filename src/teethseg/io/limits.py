@@ -10,3 +10,8 @@ MIN_SIDE = 32
 # A CBCT volume has a few hundred slices; these refuse headers that claim absurd stacks.
 MAX_FRAMES = 2048
 MAX_STACK_PIXELS = 300_000_000
+# Prediction segments images over this many pixels at this size and puts the labels back at the
+# input's own size: the networks see 256-512 pixels a side, so 16 Mpx (4096 x 4096) is far more
+# than they use, while the largest dental radiographs (5 Mpx panoramics, 12 Mpx film scans) stay
+# as they are. It bounds the memory per image (docs/limits.md, benchmarks/memory_peak.py).
+WORK_PIXELS = 16_000_000

@@ -7,7 +7,6 @@ trusted beside it.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,10 @@ import numpy as np
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
+from teethseg.io.json_files import load_json
 from teethseg.nn.device import choose_device, wants_cuda
 from teethseg.nn.export import onnx_bytes
-from teethseg.nn.model_file import FORMAT_NAME, config_from_header, read_model_metadata, verified_sha256
+from teethseg.nn.model_file import FORMAT_NAME, check_outputs, config_from_header, read_model_metadata, verified_sha256
 
 
 class TorchBackend:
@@ -76,9 +76,22 @@ def onnx_model_config(backend: OnnxBackend, path: str | Path | None) -> tuple[Mo
     if metadata.get("format") != FORMAT_NAME:
         raise TeethsegError(path, "not a teethseg model (ONNX file without teethseg metadata)")
     try:
-        return config_from_header(metadata["config"], path), json.loads(metadata.get("info", "{}"))
+        config, info = config_from_header(metadata["config"], path), load_json(metadata.get("info", "{}"))
     except (KeyError, TypeError, ValueError) as error:
         raise TeethsegError(path, f"damaged teethseg metadata in ONNX file ({error})") from None
+    check_outputs(config, onnx_output_channels(backend), path)
+    return config, info
+
+
+def onnx_output_channels(backend: OnnxBackend) -> int | None:
+    """The channel dimension of an ONNX network's output (N x C x H x W), None when it is not fixed."""
+    shape = backend.session.get_outputs()[0].shape
+    return shape[1] if len(shape) == 4 and isinstance(shape[1], int) else None
+
+
+def twin_path(model_path: Path) -> Path:
+    """Where a model file's ONNX twin lies: beside it, with the same stem."""
+    return model_path.with_suffix(".onnx")
 
 
 def onnx_twin(model_path: Path, model_sha256: str, threads: int | None = None) -> OnnxBackend | None:
@@ -86,15 +99,18 @@ def onnx_twin(model_path: Path, model_sha256: str, threads: int | None = None) -
 
     ``model_sha256`` is the model file's checksum, which the caller has already computed.
     """
-    candidate = model_path.with_suffix(".onnx")
+    candidate = twin_path(model_path)
     if not candidate.is_file():
         return None
     try:
         backend = OnnxBackend(candidate, threads)
     except TeethsegError:
         return None
-    info = json.loads(backend.metadata.get("info", "{}"))
-    return backend if info.get("source_sha256") == model_sha256 else None
+    try:
+        info = load_json(backend.metadata.get("info", "{}"))
+    except ValueError:
+        return None
+    return backend if isinstance(info, dict) and info.get("source_sha256") == model_sha256 else None
 
 
 def open_backend(
@@ -126,6 +142,7 @@ def open_backend(
             config, info = read_model_metadata(path)
             twin = onnx_twin(path, digest, threads)
             if twin is not None:
+                check_outputs(config, onnx_output_channels(twin), twin_path(path))
                 return twin, config, info
     from teethseg.nn.network import load_network
 

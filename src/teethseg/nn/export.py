@@ -172,3 +172,27 @@ def export_onnx(model_path: str | Path, onnx_path: str | Path, linked: bool = Fa
     with atomic_path(onnx_path) as temporary:
         temporary.write_bytes(data)
     return Path(onnx_path)
+
+
+def export_command(model: str | Path | None, onnx_path: str | Path | None, out: str | Path | None) -> list[Path]:
+    """``teethseg export``: a model file as one ONNX file (``--onnx``), or a whole model of several
+    networks (the bundled one, or a model folder) as a model folder (``--out``) that ``--model`` takes.
+
+    The bundled model is four networks (mask, two numbering, close-up): one ONNX file would hold
+    only the mask network and number no teeth, so that is refused with what to do instead.
+    """
+    from teethseg.nn.bundled import export_model_folder
+
+    whole = model is None or Path(model).is_dir()
+    if whole and onnx_path is not None:
+        what = "the bundled model" if model is None else f"{model} (a model folder)"
+        raise TeethsegError(onnx_path, f"{what} is several networks (mask, numbering, close-up) and one ONNX file "
+                                       "would hold the mask network only, numbering no teeth: use --out DIR to export "
+                                       "all of them as a model folder that --model accepts")
+    if whole:
+        if out is None:
+            raise TeethsegError(None, "give --out DIR: the folder to write the whole model into")
+        return export_model_folder(out, None if model is None else Path(model))
+    if onnx_path is None:
+        raise TeethsegError(model, "give --onnx OUT.onnx: a model file exports as one ONNX file (--out is for model folders)")
+    return [export_onnx(model, onnx_path)]

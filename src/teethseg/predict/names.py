@@ -19,7 +19,7 @@ from teethseg.io.dicom import is_dicom_file
 
 # Files that may hold several frames; their outputs are named <stem>_frame000 ...
 MULTI_FRAME_SUFFIXES = (".tif", ".tiff", ".dcm", ".dicom")
-# The files of one result beside its <stem>.json (predict/outputs.py).
+# The files of one result beside its <stem>.json (``Result.save``).
 OUTPUT_SUFFIXES = ("_mask.png", "_overlay.png", "_teeth.png", "_seg.dcm", "_sr.dcm")
 _FRAME = re.compile(r"^(?P<stem>.+)_frame\d{3,}$")
 

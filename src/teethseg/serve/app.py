@@ -29,7 +29,6 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from teethseg import __version__
 from teethseg.errors import TeethsegError
 from teethseg.inference.mirror import MIRROR_BY_DEFAULT
 from teethseg.serve.errors import ApiError
@@ -38,6 +37,7 @@ from teethseg.serve.model_info import describe
 from teethseg.serve.results import ResultStore
 from teethseg.serve.segment import segment_upload
 from teethseg.serve.uploads import FORMATS, receive_upload
+from teethseg.version import __version__
 
 log = logging.getLogger("teethseg.serve")
 

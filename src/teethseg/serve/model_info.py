@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from teethseg import __version__
+from teethseg.version import __version__
 
 _HEADLINE = ("val_dice", "val_accuracy", "data", "train_images", "val_images", "epoch")
 

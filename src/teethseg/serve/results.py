@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# URL name -> file name, as ``teethseg.outputs.write_result`` writes them for the stem "r".
+# URL name -> file name, as ``Result.save`` writes them for the stem "r".
 STEM = "r"
 FILES = {
     "mask.png": f"{STEM}_mask.png",

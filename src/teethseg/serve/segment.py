@@ -18,8 +18,7 @@ from teethseg.errors import TeethsegError
 from teethseg.inference.dental import NotDentalError, facts_verdict, refuse_unless_dental
 from teethseg.io.facts import SourceFacts
 from teethseg.io.files import atomic_path
-from teethseg.predict.folders import read_input, with_source_facts
-from teethseg.predict.outputs import write_result
+from teethseg.predict.groups import read_input, with_source_facts
 from teethseg.serve.errors import ApiError
 from teethseg.serve.results import STEM, ResultStore
 from teethseg.serve.uploads import Upload
@@ -71,7 +70,7 @@ def segment_upload(segmenter: Any, upload: Upload, store: ResultStore) -> list[d
                 raise ApiError(422, str(error)) from None
             result_id, folder = store.new_folder()
             written.append((result_id, folder))
-            paths = write_result(result, folder, STEM, source_path=upload.path)  # a DICOM's SEG reads its header again
+            paths = result.save(folder, STEM, source_path=upload.path)  # a DICOM's SEG reads its header again
             _write_picture(folder / "image.jpg", result.image)
             segmentation = any(path.name.endswith("_seg.dcm") for path in paths)
             records.append({**result.summary(), "id": result_id, "files": links(result_id, result.numbered, segmentation)})

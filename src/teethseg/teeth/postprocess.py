@@ -23,21 +23,24 @@ MIN_TOOTH_FRACTION = 0.0005
 # from this share of the smallest typical tooth (a lower incisor, about 860 px at 512x512) up;
 # smaller ones are more often slivers or false blobs than whole teeth (model card).
 LONE_TOOTH_SHARE = 0.5
+# A pixel is tooth when its tooth probability (1 - background) reaches this (``predict --threshold``).
+TOOTH_THRESHOLD = 0.5
 
 
 def labels_at_size(
-    probabilities: np.ndarray, size_hw: tuple[int, int], numbered: bool | None = None
+    probabilities: np.ndarray, size_hw: tuple[int, int], numbered: bool | None = None, threshold: float = TOOTH_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels (uint8) and their confidence at ``size_hw``, resizing one class at a time to save memory.
 
-    Unnumbered models (``numbered`` False, or None with two classes) give the binary teeth mask.
+    Unnumbered models (``numbered`` False, or None with two classes) give the binary teeth mask;
+    a pixel is tooth above ``threshold``.
     """
     tooth = tooth_probability(probabilities, size_hw)
-    foreground = tooth > 0.5
+    foreground = tooth > threshold
     background_confidence = 1.0 - tooth
     if not (probabilities.shape[0] > 2 if numbered is None else numbered):
         return foreground.astype(np.uint8), np.where(foreground, tooth, background_confidence).astype(np.float32)
-    labels, best = tooth_classes(probabilities, size_hw, foreground)
+    labels, best = tooth_classes(probabilities, size_hw, foreground, threshold)
     return labels, np.where(foreground, best, background_confidence).astype(np.float32)
 
 
@@ -47,17 +50,17 @@ def tooth_probability(probabilities: np.ndarray, size_hw: tuple[int, int]) -> np
 
 
 def tooth_classes(
-    probabilities: np.ndarray, size_hw: tuple[int, int], where: np.ndarray
+    probabilities: np.ndarray, size_hw: tuple[int, int], where: np.ndarray, threshold: float = TOOTH_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The most likely tooth class (ignoring background) at each pixel of ``where``, and its probability.
 
     Each class is resized bilinearly only inside the box where its probability can win: a
-    pixel of ``where`` is tooth, so its best tooth class has at least 0.5 / (classes - 1), and
+    pixel of ``where`` is tooth, so its best tooth class has at least threshold / (classes - 1), and
     a class below that at all four model pixels around it cannot reach it. Work then grows
     with the teeth, not with the number of classes times the radiograph's size.
     """
     height, width = size_hw
-    floor = 0.5 / (probabilities.shape[0] - 1)
+    floor = min(threshold, TOOTH_THRESHOLD) / (probabilities.shape[0] - 1)
     rows, cols = _source_coordinates(probabilities.shape[1], height), _source_coordinates(probabilities.shape[2], width)
     support = probabilities[1:] >= floor
     present_rows, present_cols = support.any(axis=2), support.any(axis=1)
@@ -201,9 +204,9 @@ def _padded(
 
 def postprocess(
     probabilities: np.ndarray, size_hw: tuple[int, int], numbering: np.ndarray | None = None, contacts: bool = False,
-    typical: list[float] | None = None,
+    typical: list[float] | None = None, threshold: float = TOOTH_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities at model size -> clean labels and confidence at the source size.
+    """Probabilities at model size -> clean labels and confidence at the source size (tooth above ``threshold``).
 
     With ``numbering`` (a numbered model's probabilities), the mask comes from
     ``probabilities`` and each tooth pixel takes its number from ``numbering``. When
@@ -214,12 +217,12 @@ def postprocess(
     numbered = probabilities.shape[0] > 2 and not contacts
     # The probabilities that name the teeth (None for binary and contact models alone).
     numbers = numbering if numbering is not None else probabilities if numbered else None
-    labels, confidence = labels_at_size(probabilities, size_hw, numbered)
+    labels, confidence = labels_at_size(probabilities, size_hw, numbered, threshold)
     voted = labels > 0
     labels = remove_small_blobs(labels, max(1, int(MIN_BLOB_FRACTION * labels.size)))
     if numbering is not None:
         foreground = labels > 0
-        labels, best = tooth_classes(numbering, size_hw, foreground)
+        labels, best = tooth_classes(numbering, size_hw, foreground, threshold)
         confidence = np.where(foreground, best, confidence)
     named = labels.copy() if numbers is not None else None
     if numbering is not None and contacts:

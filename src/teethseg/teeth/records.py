@@ -14,15 +14,22 @@ from teethseg.imaging.regions import label_regions, value_boxes
 CHECK_NUMBER_BELOW = 0.7
 
 
+def tooth_regions(
+    labels: np.ndarray, class_names: list[str], numbered: bool
+) -> tuple[np.ndarray, list[str | None], list[Any]]:
+    """The teeth as regions: a map of region values, each value's class name (None for the connected
+    regions of a binary model) and each value's bounding box (None where the value is absent)."""
+    if numbered:
+        return labels, class_names, value_boxes(labels)
+    regions, count, boxes, _ = label_regions(labels > 0)
+    return regions, [None] * (count + 1), boxes
+
+
 def tooth_records(
     labels: np.ndarray, confidence: np.ndarray, class_names: list[str], numbered: bool
 ) -> list[dict[str, Any]]:
     """FDI number (numbered models; else None), area, bounding box and mean confidence of each tooth."""
-    if numbered:
-        regions, names, boxes = labels, class_names, value_boxes(labels)
-    else:
-        regions, count, boxes, _ = label_regions(labels > 0)
-        names = [None] * (count + 1)
+    regions, names, boxes = tooth_regions(labels, class_names, numbered)
     records = []
     for value, box in enumerate(boxes, start=1):
         if box is None:
