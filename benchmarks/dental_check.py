@@ -7,11 +7,11 @@ packages ship or that are made there; positives from the shared radiographs and 
 at other exposures and sizes), reads and segments each as ``teethseg predict`` does, and records
 the verdict and the image evidence (``teethseg.inference.dental.image_evidence``).
 
---choose: the limits of the image evidence by 5-fold cross-validation on the train-split positives
-(every N-th radiograph and its variants) and one half of the negatives (every other in the order built:
-a colour photograph and its grey copy fall in different halves):
-each limit is the lowest value of the positives of four folds (they must all be kept), scored on
-the fifth. Prints the cross-validated rates and the limits on all the choosing data.
+--choose: the usual ranges of the image evidence (``teethseg.inference.dental.USUAL``) and how many
+features out of range refuse an image, by 5-fold cross-validation on the train-split positives (every
+N-th radiograph and its variants; a radiograph and its variants stay in one fold) and one half of the
+negatives (every other in the order built: a colour photograph and its grey copy fall in different
+halves). Prints the rates of each candidate and the chosen ranges on all the choosing data.
 
 Without --choose: the measure, once, on every val radiograph and its variants and the other half of
 the negatives: the share of dental images kept (target: all) and of non-dental refused (>= 95 %),
@@ -24,20 +24,20 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import threading
 
 sys.path.insert(0, str(Path(__file__).parent))
 import dental_sets  # noqa: E402
 
 from teethseg import load_model  # noqa: E402
 from teethseg.inference import dental  # noqa: E402
-from teethseg.predict.folders import read_input  # noqa: E402
+from teethseg.predict.groups import read_input  # noqa: E402
 
 
 # The image evidence of the image each thread last judged (the pipeline keeps it out of the JSON).
@@ -52,6 +52,8 @@ def _recording(view):
 
 
 dental.image_evidence = _recording
+
+
 def judged(rows: list[dict], segmenter) -> list[dict]:
     """Each row with its verdict, reason and image evidence, read and segmented as ``predict`` does."""
     def one(row: dict) -> dict:
@@ -66,48 +68,65 @@ def judged(rows: list[dict], segmenter) -> list[dict]:
         return list(pool.map(one, rows))
 
 
-# Each limit: the feature, the views it applies to (close views or not, None for all), lowest or highest.
-FEATURES = {"min_share": ("teeth_share", 0.0, min), "min_tooth_confidence": ("tooth_confidence", 0.0, min),
-            "min_close_share": ("teeth_share", 1.0, min), "min_close_mask_confidence": ("mask_confidence", 1.0, min),
-            "max_unsure": ("unsure", None, max)}
+TAILS = (0.01, 0.02, 0.05)  # candidate tails of the positives that make a feature "unusual"
+COUNTS = (2, 3)  # candidate numbers of unusual features that refuse an image
 
 
-def limits_keeping(positives: list[dict]) -> dict[str, float]:
-    """Each limit at the lowest (highest) value of the positives it applies to, so that all are kept."""
-    chosen = {}
-    for name, (feature, branch, extreme) in FEATURES.items():
-        values = [r["evidence"][feature] for r in positives
-                  if r["evidence"] and branch in (None, r["evidence"]["close_view"])]
-        chosen[name] = extreme(values) if values else dental.LIMITS[name]
-    return chosen
+def usual_ranges(positives: list[dict], tail: float) -> dict[str, dict]:
+    """Each feature's usual range per kind of view: the ``tail`` quantile of the positives seen that way,
+    on the side ``teethseg.inference.dental.USUAL`` bounds."""
+    ranges = {}
+    for kind, features in dental.USUAL.items():
+        rows = [r["evidence"] for r in positives if r["evidence"] and r["evidence"]["teeth_share"] > 0
+                and bool(r["evidence"]["close_view"]) == (kind == "close")]
+        ranges[kind] = {feature: (float(np.quantile([e[feature] for e in rows], tail)) if low is not None else None,
+                                  float(np.quantile([e[feature] for e in rows], 1 - tail)) if high is not None else None)
+                        for feature, (low, high) in features.items()}
+    return ranges
 
 
-def refused(row: dict, limits: dict[str, float]) -> bool:
-    """The verdict of ``row`` under other limits (tags and colour as they are)."""
-    if row["by_facts"]:
+def refused(row: dict, usual: dict[str, dict], count: int) -> bool:
+    """The verdict of ``row`` under other ranges (tags, colour and small images as they are)."""
+    if row["by_facts"] or row["evidence"] is None:
         return not row["dental"]
-    return dental.evidence_reason(row["evidence"], limits) is not None
+    return dental.evidence_reason(row["evidence"], usual, count) is not None
 
 
 def choose(positives: list[dict], negatives: list[dict]) -> None:
-    """5-fold cross-validation of the limits; the limits on all the data."""
+    """5-fold cross-validation of each (tail, count): the share of held-out dental images kept and of the
+    choosing negatives refused; the choice keeps most dental images among those refusing 95 % of the
+    negatives; its ranges on all the choosing data."""
     origins = sorted({r["origin"] for r in positives})  # a radiograph and its variants stay in one fold
-    kept, refused_negatives = [], []
-    for fold in range(5):
-        held = set(origins[fold::5])
-        limits = limits_keeping([r for r in positives if r["origin"] not in held])
-        kept += [not refused(r, limits) for r in positives if r["origin"] in held]
-        refused_negatives += [refused(r, limits) for i, r in enumerate(negatives) if i % 5 == fold]
-    print(f"cross-validated: {100 * np.mean(kept):.1f}% of {len(kept)} dental kept, "
-          f"{100 * np.mean(refused_negatives):.1f}% of {len(refused_negatives)} non-dental refused")
-    print("limits on all the choosing data (lowest positive):", limits_keeping(positives))
+    scores = {}
+    for tail in TAILS:
+        for count in COUNTS:
+            kept = []
+            for fold in range(5):
+                held = set(origins[fold::5])
+                usual = usual_ranges([r for r in positives if r["origin"] not in held], tail)
+                kept += [not refused(r, usual, count) for r in positives if r["origin"] in held]
+            usual = usual_ranges(positives, tail)
+            gone = [refused(r, usual, count) for r in negatives]
+            scores[tail, count] = (float(np.mean(kept)), float(np.mean(gone)))
+            print(f"tail {tail:.2f}, {count} unusual: {100 * np.mean(kept):.2f}% of {len(kept)} dental kept (5-fold), "
+                  f"{100 * np.mean(gone):.1f}% of {len(gone)} non-dental refused")
+    able = [key for key, (_, gone) in scores.items() if gone >= 0.95] or list(scores)
+    tail, count = max(able, key=lambda key: scores[key])
+    print(f"chosen: tail {tail}, {count} unusual; ranges on all the choosing data:")
+    for kind, ranges in usual_ranges(positives, tail).items():
+        print(f"  {kind}: " + ", ".join(f"{f}: ({'None' if lo is None else f'{lo:.4g}'}, {'None' if hi is None else f'{hi:.4g}'})"
+                                        for f, (lo, hi) in ranges.items()))
 
 
 def report(positives: list[dict], negatives: list[dict]) -> None:
     kept = [r for r in positives if r["dental"]]
     gone = [r for r in negatives if not r["dental"]]
     print(f"dental kept: {len(kept)} of {len(positives)} ({100 * len(kept) / len(positives):.1f}%)")
-    by_kind = Counter(r["kind"] for r in positives if not r["dental"])
+    forms = defaultdict(list)
+    for r in positives:
+        forms["close views" if r["kind"].startswith("close view") else r["kind"]].append(r["dental"])
+    for form, verdicts in forms.items():
+        print(f"  {form}: {sum(verdicts)} of {len(verdicts)} kept")
     for r in positives:
         if not r["dental"]:
             print(f"  refused: {r['file'].name}: {r['reason']}")
@@ -118,7 +137,6 @@ def report(positives: list[dict], negatives: list[dict]) -> None:
     for kind, rows in sorted(kinds.items()):
         print(f"  {kind}: {sum(not r['dental'] for r in rows)} of {len(rows)} refused "
               f"({', '.join(r['file'].name + ('' if not r['dental'] else ' KEPT') for r in rows)})")
-    del by_kind
 
 
 def timing(segmenter_loader, folder: Path) -> None:
@@ -131,12 +149,12 @@ def timing(segmenter_loader, folder: Path) -> None:
         saved = (dental.judge, dental.facts_verdict)
         if not check:
             import teethseg.inference.segmenter as segmenter_module
-            import teethseg.predict.folders as folders_module
+            import teethseg.predict.groups as groups_module
             import teethseg.io.images as images_module
 
             patches = [(segmenter_module, "judge", lambda views, facts, evidence=True: views),
-                       (folders_module, "refuse_unless_dental", lambda notes, path: None),
-                       (folders_module, "facts_verdict", lambda facts: None),
+                       (groups_module, "refuse_unless_dental", lambda notes, path: None),
+                       (groups_module, "refuse_by_facts", lambda facts, path: None),
                        (images_module, "image_colourfulness", lambda image: 0.0)]
             originals = [(m, n, getattr(m, n)) for m, n, _ in patches]
             for m, n, f in patches:
@@ -161,7 +179,7 @@ def timing(segmenter_loader, folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--every", type=int, default=6, help="every N-th train radiograph for --choose (default 6)")
+    parser.add_argument("--every", type=int, default=3, help="every N-th train radiograph for --choose (default 3)")
     parser.add_argument("--val-every", type=int, default=1, help="every N-th val radiograph for the measure (default: all)")
     parser.add_argument("--choose", action="store_true")
     parser.add_argument("--timing", action="store_true")

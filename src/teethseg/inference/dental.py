@@ -9,8 +9,9 @@ slice 10. So each input is judged, cheapest and surest evidence first:
    are taken as dental. Any other CT, DX, CR or file is judged by its image.
 2. Colour: a radiograph is grey; colourfulness over ``MAX_COLOURFULNESS`` is a colour picture.
 3. The networks' own view of the image (``image_reason``): what they found must look like the
-   teeth of the training radiographs or of a close view of them (``benchmarks/dental_check.py``
-   chose the limits by cross-validation, model card "Not a dental radiograph").
+   teeth of the training radiographs or of a close view of them; an image is refused when two
+   features or more fall outside the usual range of dental images (``USUAL``, chosen by
+   cross-validation in ``benchmarks/dental_check.py``, model card "Not a dental radiograph").
 
 The verdict joins the view's notes, so every JSON record says ``looks_dental``; callers refuse
 an image that fails unless forced (``refuse_unless_dental``).
@@ -21,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import find_objects
 
 from teethseg.errors import TeethsegError
 from teethseg.inference.decide import mask_confidence, mean_tooth_confidence
@@ -54,18 +56,23 @@ MAX_COLOURFULNESS = 10.0
 # Images smaller than this on a side are judged by tags and colour only: radiographs shrunk to
 # 32-45 pixels (tests/predict/test_folders.py) give the networks too little to go on.
 MIN_JUDGED_SIDE = 64
-# Limits of the image evidence. Each is the lowest (highest for ``max_unsure``) value among the
-# dental images of benchmarks/dental_check.py --choose (train radiographs, their close views, other
-# exposures and sizes), with a margin; ``min_share`` is under the fewest teeth of any training
-# panoramic (0.77 % of the image, an almost toothless patient). Model card, "Not a dental radiograph".
-LIMITS = {
-    "min_share": 0.005,  # panoramic-like view: share of the image called tooth
-    "min_tooth_confidence": 0.19,  # panoramic-like view: the numbering network's confidence (lowest seen 0.22)
-    "min_close_share": 0.12,  # close view: share called tooth (lowest seen 0.137)
-    "min_close_mask_confidence": 0.64,  # close view: the close-up network's confidence (lowest seen 0.667: a
-    # panoramic pasted small on a black canvas, taken for a close view; crops of radiographs 0.81 and more)
-    "max_unsure": 0.22,  # share of pixels the mask network is unsure of, tooth probability 0.2-0.8 (highest 0.195)
+# The usual range of each piece of image evidence, per kind of view (seen whole, or as a close
+# view): the 1 % tail of the dental images of ``benchmarks/dental_check.py --choose`` (every third
+# train radiograph at several sizes and exposures, and close views cut from it). One feature out of
+# its range is common on real radiographs (a patient with few teeth, a blurred close view); two at
+# once are what a photograph or another kind of medical image shows. The tail and the count were
+# chosen by 5-fold cross-validation (model card, "Not a dental radiograph").
+USUAL = {
+    "whole": {"teeth_share": (0.0134, None), "tooth_confidence": (0.746, None), "mask_confidence": (0.933, None),
+              "unsure": (None, 0.0525)},
+    "close": {"teeth_share": (0.0577, None), "tooth_confidence": (0.824, None), "mask_confidence": (0.828, None),
+              "unsure": (None, 0.1935), "tooth_aspect": (1.66, None)},
 }
+UNUSUAL_TO_REFUSE = 2
+# What each feature is, in the reason line.
+WORDS = {"teeth_share": "teeth cover {:.1%} of it", "tooth_confidence": "teeth named with confidence {:.2f}",
+         "mask_confidence": "teeth outlined with confidence {:.2f}", "unsure": "the networks are unsure of {:.0%} of it",
+         "tooth_aspect": "teeth {:.1f} times as tall as wide"}
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,10 @@ def facts_verdict(facts: SourceFacts) -> Verdict | None:
 def image_evidence(view: View) -> dict[str, float]:
     """What the networks made of an image: the share of it called tooth, how sure the numbering
     network is of those pixels (the look's confidence), how sure the mask network is of its mask,
-    the share of pixels it is unsure of, and whether the image was seen as a close view
-    (``teethseg.inference.decide``). A radiograph's background is surely no tooth; a photograph's
-    textures leave the network unsure over wide areas."""
+    the share of pixels it is unsure of, how tall the teeth are for their width (the median of
+    their boxes), and whether the image was seen as a close view (``teethseg.inference.decide``).
+    A radiograph's background is surely no tooth, a photograph's textures leave the network unsure
+    over wide areas, and a tooth with its root is taller than wide where a coin or a face is not."""
     labels = view.look.labels
     tooth = 1.0 - view.look.scores[0]
     area = _content_area(view.image)
@@ -110,7 +118,16 @@ def image_evidence(view: View) -> dict[str, float]:
             "tooth_confidence": mean_tooth_confidence(labels, view.look.confidence),
             "mask_confidence": mask_confidence(view.look.scores),
             "unsure": float(np.count_nonzero((tooth > 0.2) & (tooth < 0.8))) / tooth.size,
+            "tooth_aspect": _median_aspect(labels),
             "close_view": float(bool(view.notes.get("close_view")))}
+
+
+def _median_aspect(labels: np.ndarray) -> float:
+    """The median height / width of the teeth's boxes (0 without teeth)."""
+    boxes = [box for box in find_objects(labels) if box is not None]
+    if not boxes:
+        return 0.0
+    return float(np.median([(rows.stop - rows.start) / (columns.stop - columns.start) for rows, columns in boxes]))
 
 
 def _content_area(image: np.ndarray) -> int:
@@ -123,29 +140,28 @@ def _content_area(image: np.ndarray) -> int:
     return int((rows[-1] - rows[0] + 1) * (columns[-1] - columns[0] + 1))
 
 
-def evidence_reason(evidence: dict[str, float], limits: dict[str, float] = LIMITS) -> str | None:
-    """Why this image evidence is no dental radiograph's (in words), or None when it could be one.
+def unusual(evidence: dict[str, float], usual: dict[str, dict] = USUAL) -> list[str]:
+    """The features of the evidence outside the usual range of dental images seen the same way."""
+    ranges = usual["close" if evidence["close_view"] else "whole"]
+    out = []
+    for feature, (lowest, highest) in ranges.items():
+        value = evidence[feature]
+        if (lowest is not None and value < lowest) or (highest is not None and value > highest):
+            out.append(feature)
+    return out
 
-    A radiograph seen whole (a panoramic) shows teeth named with some confidence; a close view's
-    teeth fill much of it and the close-up network is sure of them; in both, the mask network is
-    sure of most pixels.
-    """
-    share = evidence["teeth_share"]
-    if share == 0:
+
+def evidence_reason(evidence: dict[str, float], usual: dict[str, dict] = USUAL,
+                    count: int = UNUSUAL_TO_REFUSE) -> str | None:
+    """Why this image evidence is no dental radiograph's (in words), or None when it could be one:
+    no teeth at all, or ``count`` features or more outside the usual range of dental images."""
+    if evidence["teeth_share"] == 0:
         return "no teeth found"
-    if evidence["unsure"] > limits["max_unsure"]:
-        return f"the networks are unsure of {100 * evidence['unsure']:.0f}% of the image"
-    if evidence["close_view"]:
-        if share < limits["min_close_share"]:
-            return f"too little that looks like teeth for a close view ({100 * share:.1f}% of the image)"
-        if evidence["mask_confidence"] < limits["min_close_mask_confidence"]:
-            return f"shapes found with too little confidence ({evidence['mask_confidence']:.2f})"
+    odd = unusual(evidence, usual)
+    if len(odd) < count:
         return None
-    if share < limits["min_share"]:
-        return f"too little that looks like teeth ({100 * share:.2f}% of the image)"
-    if evidence["tooth_confidence"] < limits["min_tooth_confidence"]:
-        return f"the shapes found are not named as teeth with confidence ({evidence['tooth_confidence']:.2f})"
-    return None
+    kind = "a close view" if evidence["close_view"] else "a radiograph"
+    return f"unlike {kind} of teeth: " + ", ".join(WORDS[feature].format(evidence[feature]) for feature in odd)
 
 
 def image_reason(view: View) -> str | None:
@@ -177,6 +193,14 @@ class NotDentalError(TeethsegError):
     def __init__(self, path: str | None, reason: str) -> None:
         super().__init__(path, f"does not look like a dental radiograph: {reason}")
         self.reason = reason
+
+
+def refuse_by_facts(facts: SourceFacts, path: str | None) -> None:
+    """Raise :class:`NotDentalError` when the tags or colour alone say the input is no dental
+    radiograph, so that no network runs on it."""
+    verdict = facts_verdict(facts)
+    if verdict is not None and not verdict.looks_dental:
+        raise NotDentalError(path, verdict.reason or "unknown reason")
 
 
 def refuse_unless_dental(notes: dict, path: str | None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from teethseg.errors import TeethsegError, one_line
-from teethseg.inference.dental import NotDentalError, facts_verdict, refuse_unless_dental
+from teethseg.inference.dental import NotDentalError, refuse_by_facts, refuse_unless_dental
 from teethseg.inference.result import Result
 from teethseg.io.dicom import with_areas_mm2
 from teethseg.io.facts import SourceFacts
@@ -60,9 +60,8 @@ def segment_group(
     for job in jobs:
         try:
             items = read_input(job)
-            verdict = facts_verdict(items[0][3]) if items and not force else None
-            if verdict is not None and not verdict.looks_dental:
-                raise NotDentalError(str(job[0]), verdict.reason)
+            if items and not force:
+                refuse_by_facts(items[0][3], str(job[0]))
         except TeethsegError as error:
             outcome.append((0, [(True, str(error), failed_row(str(error), job[0]))]))
             continue

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from teethseg.errors import TeethsegError
-from teethseg.inference.dental import NotDentalError, facts_verdict, refuse_unless_dental
+from teethseg.inference.dental import NotDentalError, refuse_by_facts, refuse_unless_dental
 from teethseg.io.facts import SourceFacts
 from teethseg.io.files import atomic_path
 from teethseg.predict.groups import read_input, with_source_facts
@@ -29,9 +29,8 @@ def read_upload(upload: Upload) -> list[tuple[np.ndarray, dict[str, Any], Source
     refuses it (also when its DICOM tags or colour say it is no dental radiograph)."""
     try:
         frames = [(frame, extra, facts) for _, frame, extra, facts in read_input((upload.path, STEM))]
-        verdict = facts_verdict(frames[0][2]) if frames else None
-        if verdict is not None and not verdict.looks_dental:
-            raise NotDentalError(upload.name, verdict.reason)
+        if frames:
+            refuse_by_facts(frames[0][2], upload.name)
         return frames
     except TeethsegError as error:
         raise ApiError(422, f"{upload.name}: {error.problem}") from None
