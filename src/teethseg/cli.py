@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--dicom-sr", action="store_true",
                          help="also write <stem>_sr.dcm, a DICOM measurement report (TID 1500): tooth count, "
                               "FDI numbers not found, areas in mm² (implies --dicom-seg, which it refers to)")
+    predict.add_argument("--force", action="store_true",
+                         help="segment inputs that do not look like dental radiographs too (their JSON says "
+                              "\"looks_dental\": false and why) instead of refusing them")
     _add_engine(predict)  # --engine, --ray-address, --num-workers
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled dataset")
@@ -242,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
                                args.batch_size, args.skip_existing, args.mirror, args.numbering,
                                dicom_seg=args.dicom_seg, dicom_sr=args.dicom_sr, threshold=args.threshold,
                                outputs=_list(args.outputs), quiet=args.quiet, summary=args.summary, engine=args.engine,
-                               ray_address=args.ray_address, num_workers=args.num_workers)
+                               ray_address=args.ray_address, num_workers=args.num_workers, force=args.force)
     if args.command == "pacs":
         from teethseg.pacs import pacs_command
 

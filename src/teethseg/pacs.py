@@ -126,20 +126,23 @@ def segment_instance(segmenter: Any, dataset: Any, name: str, sr: bool) -> tuple
     """Segment one fetched instance as ``predict`` segments a DICOM file; the result and the
     objects to store in that order: the report (when asked), then the SEG."""
     from teethseg.dicom_out.files import dicom_objects
-    from teethseg.io.images import check_segmentable, read_frames_with_info
+    from teethseg.inference.dental import refuse_unless_dental
+    from teethseg.io.images import check_segmentable, read_frames_with_facts
     from teethseg.predict.groups import with_source_facts
 
     with tempfile.TemporaryDirectory(prefix="teethseg-pacs-") as folder:
         path = Path(folder) / "instance.dcm"
         dataset.save_as(path, enforce_file_format=False)
         try:
-            frames, info = read_frames_with_info(path)
+            frames, info, facts = read_frames_with_facts(path)
         except TeethsegError as error:
             raise TeethsegError(name, error.problem) from None
     if len(frames) != 1:
         raise TeethsegError(name, f"multi-frame image ({len(frames)} frames): a SEG per stack is not written yet")
     check_segmentable(frames[0], name)
-    result = with_source_facts(segmenter.predict_batch(frames, [name])[0], {"dicom": info})
+    result = segmenter.predict_batch(frames, [name], [facts])[0]
+    refuse_unless_dental(result.extra, name)  # no SEG of teeth for what is no dental radiograph
+    result = with_source_facts(result, {"dicom": info})
     header = dataset.copy()
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
         if keyword in header:

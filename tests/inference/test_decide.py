@@ -58,7 +58,7 @@ def segmenter(first_logit: float, close_up=None) -> Segmenter:
 def test_a_doubtful_image_takes_the_close_up_look_when_that_network_is_surer():
     close_up = Segmenter(half_tooth_network(3.0), CONFIG, "close-up")
     result = segmenter(0.2, close_up).predict(HALVES)  # P(tooth) 0.55: doubtful; the close-up network 0.95
-    assert result.extra == {"close_view": True}
+    assert result.extra == {"close_view": True, "looks_dental": True}
     assert result.mask[:, :16].all() and not result.mask[:, 16:].any()
     assert "missing_fdi" not in result.summary()
 
@@ -71,7 +71,7 @@ def test_the_close_up_network_may_read_the_image_inverted():
 
     close_up = Segmenter(sure_when_left_is_dark, CONFIG, "close-up")
     result = segmenter(0.2, close_up).predict(HALVES)
-    assert result.extra == {"close_view": True, "inverted": True}
+    assert result.extra == {"close_view": True, "inverted": True, "looks_dental": True}
     assert result.mask[:, :16].all() and not result.mask[:, 16:].any()
 
 
@@ -79,14 +79,14 @@ def test_a_doubtful_image_keeps_its_first_look_when_no_other_is_surer():
     close_up = Segmenter(half_tooth_network(0.1), CONFIG, "close-up")
     for model in (segmenter(0.2), segmenter(0.2, close_up)):
         result = model.predict(HALVES)
-        assert result.extra == {} and result.mask[:, :16].all() and not result.mask[:, 16:].any()
+        assert result.extra == {"looks_dental": True} and result.mask[:, :16].all() and not result.mask[:, 16:].any()
 
 
 def test_confident_images_never_run_the_close_up_network():
     calls = []
     close_up = Segmenter(half_tooth_network(3.0, calls=calls), CONFIG, "close-up")
     result = segmenter(2.0, close_up).predict_batch([HALVES, HALVES])
-    assert calls == [] and all(r.extra == {} for r in result)
+    assert calls == [] and all(r.extra == {"looks_dental": True} for r in result)
     segmenter(0.2, close_up).predict_batch([HALVES, HALVES])
     assert calls == [2, 2]  # upright and inverted, both images in one call each
 
@@ -117,7 +117,7 @@ def test_a_close_view_seen_as_a_sure_blob_takes_the_close_up_look():
 
     first = Segmenter(brightest_only, CONFIG, "first", close_up=Segmenter(any_tooth, CONFIG, "close-up"))
     result = first.predict(image)
-    assert result.extra == {"close_view": True}
+    assert result.extra == {"close_view": True, "looks_dental": True}
     assert result.mask[4:12, 4:28].all() and result.mask.sum() == 8 * 24
     assert "close_view" not in Segmenter(brightest_only, CONFIG, "first").predict(image).extra  # without a close-up network
 
@@ -135,7 +135,7 @@ def test_a_doubtful_image_is_numbered_once_per_polarity():
     model = segmenter(0.2, Segmenter(half_tooth_network(3.0), CONFIG, "close-up"))
     model.numbering = numbering
     result = model.predict(HALVES)
-    assert result.extra == {"close_view": True} and result.mask[:, :16].all()
+    assert result.extra == {"close_view": True, "looks_dental": True} and result.mask[:, :16].all()
     assert numbered == [1, 1]  # as given (first look, then the close-up look), and inverted
 
 
@@ -153,7 +153,7 @@ def test_a_radiograph_skewing_bright_keeps_its_upright_look_and_its_negative_is_
 
     model = Segmenter(surer_of_bigger_masks, CONFIG, "first")
     upright, negative = model.predict_batch([image, 1 - image])
-    assert upright.extra == {} and negative.extra == {"inverted": True}
+    assert upright.extra == {"looks_dental": True} and negative.extra == {"inverted": True, "looks_dental": True}
     for result in (upright, negative):
         np.testing.assert_array_equal(result.mask, image == 1.0)
     assert skewness(image) > 0 and skewness(1 - image) == pytest.approx(-skewness(image), abs=1e-5)

@@ -45,7 +45,7 @@ def test_a_framed_radiograph_is_segmented_as_its_inside():
     model = Segmenter(bright_is_tooth, config, "fake")
     inside = model.predict(radiograph())
     result = model.predict(framed(radiograph(), 1.0))
-    assert result.extra == {"bright_frame_cut": {"window_yxhw": [7, 11, 60, 90]}}
+    assert result.extra == {"bright_frame_cut": {"window_yxhw": [7, 11, 60, 90]}, "looks_dental": True}
     np.testing.assert_array_equal(result.labels[7:67, 11:101], inside.labels)
     assert result.labels.sum() == inside.labels.sum() > 0  # nothing in the frame
     assert (result.confidence[:7] == 1).all()

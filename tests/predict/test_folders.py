@@ -32,10 +32,10 @@ def test_an_image_that_fails_to_segment_stops_nothing_else(tmp_path, monkeypatch
         segmenter = real(*args, **kwargs)
         predict_batch = segmenter.predict_batch
 
-        def failing(images, sources=None):
+        def failing(images, sources=None, facts=None):
             if any(str(source).endswith("b.png") for source in sources or []):
                 raise IndexError("index 0 is out of bounds")
-            return predict_batch(images, sources)
+            return predict_batch(images, sources, facts)
 
         segmenter.predict_batch = failing
         return segmenter

@@ -288,9 +288,9 @@ class Gated:
             raise AttributeError(name)
         return getattr(self.inner, name)
 
-    def predict_batch(self, images, sources=None):
+    def predict_batch(self, images, sources=None, facts=None):
         self.gate.wait(30)
-        return self.inner.predict_batch(images, sources)
+        return self.inner.predict_batch(images, sources, facts)
 
 
 def test_a_full_queue_gets_503_and_the_others_finish(segmenter):
@@ -315,7 +315,7 @@ def test_a_full_queue_gets_503_and_the_others_finish(segmenter):
 
 def test_an_unexpected_failure_is_json_without_a_traceback(segmenter):
     class Broken(Gated):
-        def predict_batch(self, images, sources=None):
+        def predict_batch(self, images, sources=None, facts=None):
             raise RuntimeError("network exploded\n  File 'x.py', line 1")
 
     app = create_app(lambda: Broken(segmenter))

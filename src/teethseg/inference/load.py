@@ -119,4 +119,5 @@ def _load_default(
         segmenter.numbering = averaged(networks)
     if card.get("close_up"):
         segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
+        segmenter.dental_evidence = True  # the image evidence's limits were measured on these networks
     return segmenter

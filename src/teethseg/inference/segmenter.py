@@ -7,6 +7,7 @@
               inference.reframe        teeth far from the typical size seen again, framed as in training
     teeth     teeth.close_view         a close view's teeth made whole (regions, borders and splits of
                                        every look: teeth.postprocess, called by look)
+    dental    inference.dental         is it a dental radiograph at all? (DICOM tags, colour, the networks' view)
     result    inference.result         labels at the radiograph's size, one record per tooth
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from teethseg.config import ModelConfig
 from teethseg.inference.decide import reconsider_doubtful
+from teethseg.inference.dental import judge, refuse_unless_dental
 from teethseg.inference.ensemble import AveragedNetworks
 from teethseg.inference.frame import bright_frame_window, with_frame, without_frame
 from teethseg.inference.look import Networks, View
@@ -28,7 +30,8 @@ from teethseg.inference.reframe import look_again
 from teethseg.inference.result import Result
 from teethseg.inference.working_size import enlarged, full_size_records, working_image
 from teethseg.io.decode_size import full_shape
-from teethseg.io.images import as_grey, check_segmentable, read_image
+from teethseg.io.facts import SourceFacts, colourfulness
+from teethseg.io.images import as_grey, check_segmentable, read_image_with_facts
 from teethseg.teeth.postprocess import TOOTH_THRESHOLD
 from teethseg.teeth.records import tooth_records
 
@@ -56,6 +59,9 @@ class Segmenter(Network):
         self.threshold = TOOTH_THRESHOLD
         # How teeth are named (``teethseg.teeth.arch_decoder.NAMINGS``): "pixels", or each jaw in arch order.
         self.naming = "pixels"
+        # Judge images by the networks' view too (``teethseg.inference.dental``): only for the bundled
+        # networks, on which its limits were measured; other models are judged by tags and colour.
+        self.dental_evidence = False
         self._loading = threading.Lock()
 
     @property
@@ -87,23 +93,35 @@ class Segmenter(Network):
         return Networks(self, self.numbering, lambda: self.close_up, self.mirror, self.class_names,
                         self.typical_tooth_fractions, self.threshold, self.naming)
 
-    def predict(self, image: str | Path | np.ndarray) -> Result:
-        """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more)."""
-        source = None
+    def predict(self, image: str | Path | np.ndarray, force: bool = False) -> Result:
+        """Segment one radiograph given as a path or a grey/RGB array (a file must be 32 pixels a side or more).
+
+        An image that does not look like a dental radiograph raises ``NotDentalError`` (a
+        ``TeethsegError``); with ``force`` it is segmented anyway and ``result.extra["looks_dental"]``
+        is False, with the reason in ``result.extra["not_dental_reason"]``.
+        """
+        source, facts = None, None
         if isinstance(image, (str, Path)):
             source = str(image)
-            image = read_image(image, reduce=True)
+            image, fact = read_image_with_facts(image, reduce=True)
             check_segmentable(image, source)
-        return self.predict_batch([image], [source])[0]
+            facts = [fact]
+        result = self.predict_batch([image], [source], facts)[0]
+        if not force:
+            refuse_unless_dental(result.extra, source)
+        return result
 
-    def predict_batch(self, images: list[np.ndarray], sources: list[str | None] | None = None) -> list[Result]:
+    def predict_batch(
+        self, images: list[np.ndarray], sources: list[str | None] | None = None, facts: list[SourceFacts] | None = None,
+    ) -> list[Result]:
         """Segment several radiographs (any sizes) with one network call per model and stage.
 
-        Overlays show the image as given; the JSON says how it was seen otherwise. An image over
-        the working size is segmented at that size and its result given at its own
-        (``teethseg.inference.working_size``).
+        Overlays show the image as given; the JSON says how it was seen otherwise, and whether the
+        image looks like a dental radiograph (``looks_dental``: judged from ``facts``, what reading
+        saw, or for arrays their colour, and from the networks' view; ``teethseg.inference.dental``).
         """
         networks = self.networks
+        facts = facts or [SourceFacts(colourfulness(image)) for image in images]
         shapes = [full_shape(image) for image in images]
         images = [working_image(as_grey(image)) for image in images]
         frames = [bright_frame_window(image) for image in images]
@@ -111,6 +129,7 @@ class Segmenter(Network):
         views = reconsider_doubtful(networks, views)
         views = look_again(networks, views)
         views = [_close_view_teeth(networks, view) for view in views]
+        views = judge(views, facts, self.dental_evidence)
         sources = sources or [None] * len(images)
         return [self._result(*item) for item in zip(images, frames, views, sources, shapes)]
 

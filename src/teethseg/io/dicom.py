@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from teethseg.errors import TeethsegError, one_line
+from teethseg.io.facts import SourceFacts, dicom_facts
 from teethseg.io.limits import MAX_FRAMES, MAX_PIXELS, MAX_STACK_PIXELS
 
 DICOM_SUFFIXES = (".dcm", ".dicom")
@@ -222,6 +223,13 @@ def dicom_info(dataset: Any, frames: int) -> dict[str, Any]:
 
 def read_dicom(path: str | Path, first_frame_only: bool = False) -> tuple[list[np.ndarray], dict[str, Any]]:
     """Every frame (or only the first) as grey float32 HxW in [0, 1], and :func:`dicom_info`."""
+    images, info, _ = read_dicom_with_facts(path, first_frame_only)
+    return images, info
+
+
+def read_dicom_with_facts(path: str | Path, first_frame_only: bool = False) -> tuple[list[np.ndarray], dict[str, Any], SourceFacts]:
+    """:func:`read_dicom`, and the modality, body part and colour the grey frames no longer show
+    (``teethseg.io.facts``: whether the file is a dental radiograph at all)."""
     path = Path(path)
     dataset = _open(path)
     _, _, frames = _check_geometry(path, dataset)
@@ -235,6 +243,7 @@ def read_dicom(path: str | Path, first_frame_only: bool = False) -> tuple[list[n
         else:
             decoded = list(pixel_array(dataset))
         images = [_to_unit(frame, dataset, window, path) for frame in decoded]
+        facts = dicom_facts(dataset, decoded[0])
     except TeethsegError:
         raise
     except MemoryError:
@@ -247,7 +256,7 @@ def read_dicom(path: str | Path, first_frame_only: bool = False) -> tuple[list[n
     for image in images:
         if image.shape != (rows, columns):
             raise TeethsegError(path, f"DICOM frame decoded as {image.shape}, the header says {rows}x{columns}")
-    return images, dicom_info(dataset, frames)
+    return images, dicom_info(dataset, frames), facts
 
 
 def _check_pixel_length(path: Path, dataset: Any, frames: int) -> None:

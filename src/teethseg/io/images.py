@@ -15,7 +15,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from teethseg.errors import TeethsegError
 from teethseg.io.decode_size import draft, mark, reduced
-from teethseg.io.dicom import dicom_size, is_dicom_file, read_dicom
+from teethseg.io.dicom import dicom_size, is_dicom_file, read_dicom, read_dicom_with_facts
+from teethseg.io.facts import SourceFacts, image_colourfulness
 from teethseg.io.limits import MAX_FRAMES, MAX_PIXELS, MAX_STACK_PIXELS, MIN_SIDE
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".dcm", ".dicom")
@@ -146,10 +147,18 @@ def read_frames_with_info(path: str | Path, reduce: bool = False) -> tuple[list[
     empty. Every frame is decoded before returning, so a file that breaks half-way gives an
     error and no partial result. ``reduce``: as for :func:`read_image`.
     """
+    frames, info, _ = read_frames_with_facts(path, reduce)
+    return frames, info
+
+
+def read_frames_with_facts(path: str | Path, reduce: bool = False) -> tuple[list[np.ndarray], dict[str, Any], SourceFacts]:
+    """:func:`read_frames_with_info`, and what the grey frames no longer show (``teethseg.io.facts``:
+    the most colourful frame's colour, the DICOM modality and body part)."""
     path = Path(path)
     if is_dicom_file(path):
-        return read_dicom(_check_file(path))
+        return read_dicom_with_facts(_check_file(path))
     image = _open_checked(path, reduce)
+    colour = 0.0
     try:
         count = getattr(image, "n_frames", 1) if path.suffix.lower() in (".tif", ".tiff") else 1
     except (OSError, EOFError, SyntaxError, ValueError, TypeError) as error:
@@ -170,12 +179,13 @@ def read_frames_with_info(path: str | Path, reduce: bool = False) -> tuple[list[
                     too_large = f"image too large: frame {number + 1} of {count} brings the stack over the pixel limit"
                     raise TeethsegError(path, too_large)
                 image.load()
+                colour = max(colour, image_colourfulness(image))
                 frames.append(_working_grey(image) if reduce else image_to_grey(image))
         except TeethsegError:
             raise
         except (OSError, EOFError, SyntaxError, ValueError, TypeError, Image.DecompressionBombError) as error:
             raise TeethsegError(path, f"corrupt or truncated frame {number + 1} of {count} ({error})") from None
-    return frames, {}
+    return frames, {}, SourceFacts(colourfulness=colour)
 
 
 def check_segmentable(frame: np.ndarray, path: str | Path) -> None:
@@ -189,6 +199,21 @@ def check_segmentable(frame: np.ndarray, path: str | Path) -> None:
 def read_frames(path: str | Path) -> list[np.ndarray]:
     """Every frame of a radiograph (see :func:`read_frames_with_info`)."""
     return read_frames_with_info(path)[0]
+
+
+def read_image_with_facts(path: str | Path, reduce: bool = False) -> tuple[np.ndarray, SourceFacts]:
+    """The first frame of a radiograph (as :func:`read_image`), and what its grey pixels no longer
+    show (``teethseg.io.facts``)."""
+    path = Path(path)
+    if is_dicom_file(path):
+        frames, _, facts = read_dicom_with_facts(_check_file(path), first_frame_only=True)
+        return frames[0], facts
+    image = _open_checked(path, reduce)
+    try:
+        grey = _working_grey(image) if reduce else image_to_grey(image)
+        return grey, SourceFacts(colourfulness=image_colourfulness(image))
+    except (OSError, ValueError) as error:
+        raise TeethsegError(path, f"cannot convert image to grey ({error})") from None
 
 
 def read_image_with_info(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:

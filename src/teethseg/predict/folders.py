@@ -85,14 +85,16 @@ def predict_command(
     backend: str = "auto", batch_size: int | None = None, skip_existing: bool = False, mirror: bool = MIRROR_BY_DEFAULT,
     numbering: str | Path | list[str | Path] | None = None, dicom_seg: bool = False, dicom_sr: bool = False,
     threshold: float | None = None, outputs: tuple[str, ...] | None = None, quiet: bool = False, summary: bool = False,
-    engine: str = "local", ray_address: str | None = None, num_workers: int | None = None,
+    engine: str = "local", ray_address: str | None = None, num_workers: int | None = None, force: bool = False,
 ) -> int:
     """Segment every input; print what was written; return the exit code.
 
     ``threshold``: tooth probability from which a pixel is tooth (default 0.5); ``outputs``: which of
     ``OUTPUT_KINDS`` to write (default all); ``quiet``: print problems only; ``summary``: also write
     ``OUT/summary.csv``, one row per radiograph (``teethseg.predict.summary``); ``engine="ray"``:
-    segment on a Ray cluster (``teethseg.predict.ray_engine``), with the same outputs.
+    segment on a Ray cluster (``teethseg.predict.ray_engine``), with the same outputs. An input that
+    does not look like a dental radiograph (``teethseg.inference.dental``) is a failed input with its
+    reason, unless ``force``: then it is segmented and its JSON says so.
     """
     if batch_size is not None and batch_size < 1:
         raise TeethsegError(None, f"--batch-size must be at least 1, got {batch_size}")
@@ -148,10 +150,10 @@ def predict_command(
         done, total = predict_on_ray(jobs, out_dir, problems, address=ray_address, num_workers=num_workers, model=model,
                                      device=device, backend=backend, batch_size=batch_size, mirror=mirror,
                                      numbering=numbering, dicom=(dicom_seg, dicom_sr), threshold=threshold,
-                                     outputs=outputs, quiet=quiet, rows=rows)
+                                     outputs=outputs, quiet=quiet, rows=rows, force=force)
     else:
         done, total = _run(jobs, out_dir, segmenter, batch_size, workers, problems, dicom=(dicom_seg, dicom_sr),
-                           outputs=outputs, quiet=quiet, rows=rows)
+                           outputs=outputs, quiet=quiet, rows=rows, force=force)
     if summary:
         rows += [(len(jobs) + i, row) for i, (path, stem) in enumerate(skipped)  # after the inputs segmented now
                  for row in rows_from_records(out_dir, stem, path)]
@@ -169,7 +171,7 @@ def predict_command(
 def _run(
     jobs: list[tuple[Path, str]], out_dir: Path, segmenter: Any, batch_size: int, workers: int, problems: list[str],
     dicom: tuple[bool, bool] = (False, False), outputs: tuple[str, ...] | None = None, quiet: bool = False,
-    rows: list[tuple[int, dict[str, Any]]] | None = None,
+    rows: list[tuple[int, dict[str, Any]]] | None = None, force: bool = False,
 ) -> tuple[int, int]:
     """Segment groups of ``batch_size`` inputs in ``workers`` threads, reporting in input order.
 
@@ -183,7 +185,7 @@ def _run(
     index = 0
     with ThreadPoolExecutor(workers) as pool:
         segment = partial(segment_group, segmenter=segmenter, batch_size=batch_size, out_dir=out_dir, dicom=dicom,
-                          outputs=outputs)
+                          outputs=outputs, force=force)
         for _, future in prefetch(pool, segment, groups, workers + 1):
             for frames, lines in future.result():
                 bar.total += max(frames, 1) - 1

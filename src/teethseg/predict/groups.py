@@ -13,15 +13,18 @@ from typing import Any
 import numpy as np
 
 from teethseg.errors import TeethsegError, one_line
+from teethseg.inference.dental import NotDentalError, refuse_by_facts, refuse_unless_dental
 from teethseg.inference.result import Result
 from teethseg.io.dicom import with_areas_mm2
-from teethseg.io.images import check_segmentable, read_frames_with_info
+from teethseg.io.facts import SourceFacts
+from teethseg.io.images import check_segmentable, read_frames_with_facts
 from teethseg.predict.summary import failed_row, summary_row
 
 
-def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
-    """Every frame of one input with its output stem and JSON extras (DICOM facts, frame index)."""
-    frames, info = read_frames_with_info(job[0], reduce=True)
+def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, Any], SourceFacts]]:
+    """Every frame of one input with its output stem, JSON extras (DICOM facts, frame index) and what
+    reading saw that the grey frame no longer shows (``teethseg.io.facts``: for the dental check)."""
+    frames, info, facts = read_frames_with_facts(job[0], reduce=True)
     for frame in frames:
         check_segmentable(frame, job[0])
     items = []
@@ -31,7 +34,7 @@ def read_input(job: tuple[Path, str]) -> list[tuple[str, np.ndarray, dict[str, A
         if len(frames) > 1:
             stem = f"{job[1]}_frame{i:03d}"
             extra.update(frame=i, frames=len(frames))
-        items.append((stem, frame, extra))
+        items.append((stem, frame, extra, facts))
     return items
 
 
@@ -45,17 +48,20 @@ def with_source_facts(result: Result, extra: dict[str, Any]) -> Result:
 
 def segment_group(
     jobs: list[tuple[Path, str]], segmenter: Any, batch_size: int, out_dir: Path, dicom: tuple[bool, bool] = (False, False),
-    outputs: tuple[str, ...] | None = None,
+    outputs: tuple[str, ...] | None = None, force: bool = False,
 ) -> list[tuple[int, list[tuple[bool, str, dict[str, Any]]]]]:
     """Read, segment and write a group of inputs (every frame).
 
     Per input: its number of frames and a (failed, line, summary row) per frame written or problem
-    met. A bad input gives its problem and does not stop the others of the group.
+    met. A bad input gives its problem and does not stop the others of the group; one that is no
+    dental radiograph too, unless ``force`` (its tags or colour say so before any network runs).
     """
     frames, outcome = [], []
     for job in jobs:
         try:
             items = read_input(job)
+            if items and not force:
+                refuse_by_facts(items[0][3], str(job[0]))
         except TeethsegError as error:
             outcome.append((0, [(True, str(error), failed_row(str(error), job[0]))]))
             continue
@@ -67,9 +73,15 @@ def segment_group(
         outcome.append((len(items), []))
     for start in range(0, len(frames), batch_size):
         chunk = frames[start : start + batch_size]
-        for (index, path, (stem, _, extra)), result in zip(chunk, _predict_each(segmenter, chunk)):
+        for (index, path, (stem, _, extra, _)), result in zip(chunk, _predict_each(segmenter, chunk)):
             if isinstance(result, str):
                 outcome[index][1].append((True, f"{path}: {result}", failed_row(result, path)))
+                continue
+            try:
+                if not force:
+                    refuse_unless_dental(result.extra, str(path))
+            except NotDentalError as error:
+                outcome[index][1].append((True, str(error), failed_row(str(error), path)))
                 continue
             result = with_source_facts(result, extra)
             try:
@@ -84,13 +96,16 @@ def segment_group(
     return outcome
 
 
-def _predict_each(segmenter: Any, chunk: list[tuple[int, Path, tuple[str, np.ndarray, dict]]]) -> list[Result | str]:
+def _predict_each(
+    segmenter: Any, chunk: list[tuple[int, Path, tuple[str, np.ndarray, dict, SourceFacts]]],
+) -> list[Result | str]:
     """The results of a batch, or for an image that could not be segmented the reason in words.
 
     A batch that fails is segmented again one image at a time, so one bad image costs only itself.
     """
     try:
-        return segmenter.predict_batch([item[1] for _, _, item in chunk], [str(path) for _, path, _ in chunk])
+        return segmenter.predict_batch([item[1] for _, _, item in chunk], [str(path) for _, path, _ in chunk],
+                                       [item[3] for _, _, item in chunk])
     except Exception as error:  # noqa: BLE001 - any failure of one image must not stop the folder
         if len(chunk) > 1:
             return [result for one in chunk for result in _predict_each(segmenter, [one])]

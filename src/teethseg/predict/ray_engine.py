@@ -43,12 +43,12 @@ class _Segmenting:
     """One actor: the model loaded once, then each batch of inputs read, segmented and written."""
 
     def __init__(self, out_dir: str, options: dict[str, Any], dicom: tuple[bool, bool],
-                 outputs: tuple[str, ...] | None = None) -> None:
+                 outputs: tuple[str, ...] | None = None, force: bool = False) -> None:
         from teethseg.inference.load import load_model
         from teethseg.io.images import quiet_decoders
 
         quiet_decoders()
-        self.out_dir, self.dicom, self.outputs = Path(out_dir), dicom, outputs
+        self.out_dir, self.dicom, self.outputs, self.force = Path(out_dir), dicom, outputs, force
         self.batch_size = options.pop("batch_size")
         threshold = options.pop("threshold", None)
         self.segmenter = load_model(**options)
@@ -59,7 +59,8 @@ class _Segmenting:
         from teethseg.predict.groups import segment_group
 
         jobs = [(Path(str(path)), str(stem)) for path, stem in zip(batch["path"], batch["stem"])]
-        outcome = segment_group(jobs, self.segmenter, self.batch_size, self.out_dir, self.dicom, outputs=self.outputs)
+        outcome = segment_group(jobs, self.segmenter, self.batch_size, self.out_dir, self.dicom, outputs=self.outputs,
+                                force=self.force)
         return {"frames": [frames for frames, _ in outcome], "lines": [json.dumps(lines) for _, lines in outcome]}
 
 
@@ -67,7 +68,7 @@ def predict_on_ray(
     jobs: list[tuple[Path, str]], out_dir: Path, problems: list[str], *, address: str | None, num_workers: int | None,
     model: str | None, device: str, backend: str, batch_size: int, mirror: bool, numbering: Any,
     dicom: tuple[bool, bool], threshold: float | None = None, outputs: tuple[str, ...] | None = None,
-    quiet: bool = False, rows: list[tuple[int, dict[str, Any]]] | None = None,
+    quiet: bool = False, rows: list[tuple[int, dict[str, Any]]] | None = None, force: bool = False,
 ) -> tuple[int, int]:
     """Segment ``jobs`` on Ray with ``num_workers`` actors (default: one per CPU of the cluster);
     print each input's line; add failures to ``problems``; return (images written, images incl. frames).
@@ -96,7 +97,7 @@ def predict_on_ray(
         results = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), workers * 4))).map_batches(
             _Segmenting, batch_size=INPUTS_PER_CALL, concurrency=min(workers, len(rows)), num_cpus=1, num_gpus=gpus,
             fn_constructor_args=(str(out_dir.absolute()), {**options, "batch_size": batch_size, "threshold": threshold},
-                                 dicom, outputs),
+                                 dicom, outputs, force),
         )
         return _report(results.iter_rows(), len(jobs), problems, workers, quiet, rows)
     finally:

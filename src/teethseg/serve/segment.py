@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image
 
 from teethseg.errors import TeethsegError
+from teethseg.inference.dental import NotDentalError, refuse_by_facts, refuse_unless_dental
+from teethseg.io.facts import SourceFacts
 from teethseg.io.files import atomic_path
 from teethseg.predict.groups import read_input, with_source_facts
 from teethseg.serve.errors import ApiError
@@ -22,10 +24,14 @@ from teethseg.serve.results import STEM, ResultStore
 from teethseg.serve.uploads import Upload
 
 
-def read_upload(upload: Upload) -> list[tuple[np.ndarray, dict[str, Any]]]:
-    """Every frame of the upload and its JSON extras; 422 with the CLI's message when teethseg refuses it."""
+def read_upload(upload: Upload) -> list[tuple[np.ndarray, dict[str, Any], SourceFacts]]:
+    """Every frame of the upload, its JSON extras and facts; 422 with the CLI's message when teethseg
+    refuses it (also when its DICOM tags or colour say it is no dental radiograph)."""
     try:
-        return [(frame, extra) for _, frame, extra in read_input((upload.path, STEM))]
+        frames = [(frame, extra, facts) for _, frame, extra, facts in read_input((upload.path, STEM))]
+        if frames:
+            refuse_by_facts(frames[0][2], upload.name)
+        return frames
     except TeethsegError as error:
         raise ApiError(422, f"{upload.name}: {error.problem}") from None
     except MemoryError:
@@ -55,8 +61,12 @@ def segment_upload(segmenter: Any, upload: Upload, store: ResultStore) -> list[d
     written: list[tuple[str, Path]] = []
     records = []
     try:
-        for frame, extra in read_upload(upload):
-            result = with_source_facts(segmenter.predict_batch([frame], [upload.name])[0], extra)
+        for frame, extra, facts in read_upload(upload):
+            result = with_source_facts(segmenter.predict_batch([frame], [upload.name], [facts])[0], extra)
+            try:
+                refuse_unless_dental(result.extra, upload.name)
+            except NotDentalError as error:
+                raise ApiError(422, str(error)) from None
             result_id, folder = store.new_folder()
             written.append((result_id, folder))
             paths = result.save(folder, STEM, source_path=upload.path)  # a DICOM's SEG reads its header again
