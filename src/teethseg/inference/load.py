@@ -107,6 +107,7 @@ def _load_default(
         if card.get("close_up"):
             segmenter.close_up = partial(Network.from_file, folder / card["close_up"]["file"], device, backend,
                                          card["close_up"]["sha256"], threads=threads)
+            segmenter.dental_evidence = True  # the image evidence's limits were measured on these networks
         return segmenter
 
     def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
