@@ -48,7 +48,8 @@ def int8_network(
         verified_sha256(folder / entry["int8_weights"], entry["int8_weights_sha256"])
     config, info = read_model_metadata(folder / entries[0]["file"])
     table = fdi_flip_table(config.class_names, len(config.class_names))[: len(config.class_names)]
-    backend = OpenVinoBackend([folder / entry["int8_file"] for entry in entries], table, mirror, threads)
+    checksums = [entry[key] for entry in entries for key in ("int8_sha256", "int8_weights_sha256")]
+    backend = OpenVinoBackend([folder / entry["int8_file"] for entry in entries], table, mirror, threads, checksums)
     return kind(backend, config, name or " + ".join(entry["name"] for entry in entries), info, mirror=mirror)
 
 

@@ -128,15 +128,25 @@ def first_calls(compiled: Any, streams: int) -> None:
         request.wait()
 
 
-def cached_graph(cache: Path, members: list[Path], flip_table: np.ndarray | None, batch_size: int) -> Path:
-    """The folded graph saved in the cache folder, named by everything it is made of, written once."""
+def cached_graph(
+    cache: Path, members: list[Path], flip_table: np.ndarray | None, batch_size: int,
+    fingerprints: list[str] | None = None,
+) -> Path:
+    """The folded graph saved in the cache folder, named by everything it is made of, written once.
+
+    ``fingerprints``: the members' files' checksums when the caller has verified them already, so
+    that the files are not read and hashed a second time at start-up; else their bytes are hashed.
+    """
     import openvino as ov
 
     digest = hashlib.sha256(f"{GRAPH_VERSION} {ov.__version__} {batch_size} {CHANNELS_LAST_FROM}".encode())
     digest.update(b"-" if flip_table is None else np.asarray(flip_table, np.int64).tobytes())
-    for member in members:
-        for path in (member, member.with_suffix(".bin")):
-            digest.update(path.read_bytes())
+    if fingerprints is not None:
+        digest.update(" ".join(fingerprints).encode())
+    else:
+        for member in members:
+            for path in (member, member.with_suffix(".bin")):
+                digest.update(path.read_bytes())
     graph = cache / f"graph-{digest.hexdigest()[:32]}.xml"
     if not graph.is_file():
         staging = cache / f".{graph.stem}-{os.getpid()}-{threading.get_ident()}.xml"
@@ -156,8 +166,12 @@ class OpenVinoBackend:
     name = "openvino"
     gives_probabilities = True
 
-    def __init__(self, members: list[Path], flip_table: np.ndarray, mirror: bool, threads: int | None = None) -> None:
+    def __init__(
+        self, members: list[Path], flip_table: np.ndarray, mirror: bool, threads: int | None = None,
+        fingerprints: list[str] | None = None,
+    ) -> None:
         self.members = [Path(path) for path in members]
+        self.fingerprints = fingerprints  # the members' verified checksums (``cached_graph``)
         self.flip_table = np.asarray(flip_table)
         cores = os.cpu_count() or 1
         self.threads = max(1, min(threads or cores, cores))
@@ -187,7 +201,7 @@ class OpenVinoBackend:
             compiled, core, cache = None, _core(), cache_folder()
             if cache is not None:
                 try:
-                    graph = cached_graph(cache, self.members, table, batch_size)
+                    graph = cached_graph(cache, self.members, table, batch_size, self.fingerprints)
                     compiled = core.compile_model(str(graph), "CPU", {**config, "CACHE_DIR": str(cache)})
                 except (OSError, RuntimeError):  # a cache that cannot be written after all (full disk, read-only mount)
                     pass
