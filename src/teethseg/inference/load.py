@@ -98,26 +98,23 @@ def _load_default(
     close-up one loads when first needed. On a CPU the INT8 twins run when they can (``use_int8``)."""
     card = default_card() if folder is None else default_card(folder)
     folder = weights_folder() if folder is None else folder
-    if use_int8(card, backend, not wants_cuda(device)):
-        segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter)
-        if card.get("numbering") and with_numbering:
-            segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads)
-        warm_up([segmenter, segmenter.numbering], mirror)
+    int8 = use_int8(card, backend, not wants_cuda(device))
+    if int8:
         backend = "auto"  # the close-up network stays float: ONNX Runtime
-        if card.get("close_up"):
-            segmenter.close_up = partial(Network.from_file, folder / card["close_up"]["file"], device, backend,
-                                         card["close_up"]["sha256"], threads=threads)
-            segmenter.dental_evidence = True  # the image evidence's limits were measured on these networks
-        return segmenter
 
     def loader(entry: dict[str, Any], kind: type[Network] = Network) -> Any:
         """Loads one bundled network, checked against its checksum in the card."""
         return partial(kind.from_file, folder / entry["file"], device, backend, entry["sha256"], threads=threads)
 
-    segmenter = loader(card, Segmenter)(name=card["name"])
-    if card.get("numbering") and with_numbering:
-        networks = [loader(entry)(name=entry["name"]) for entry in numbering_entries(card)]
-        segmenter.numbering = averaged(networks)
+    if int8:
+        segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter)
+        if card.get("numbering") and with_numbering:
+            segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads)
+        warm_up([segmenter, segmenter.numbering], mirror)
+    else:
+        segmenter = loader(card, Segmenter)(name=card["name"])
+        if card.get("numbering") and with_numbering:
+            segmenter.numbering = averaged([loader(entry)(name=entry["name"]) for entry in numbering_entries(card)])
     if card.get("close_up"):
         segmenter.close_up = loader(card["close_up"])  # loaded when a doubtful image first needs it
         segmenter.dental_evidence = True  # the image evidence's limits were measured on these networks
