@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import find_objects
 
 from teethseg.errors import TeethsegError
+from teethseg.imaging.regions import value_boxes
 from teethseg.inference.decide import mask_confidence, mean_tooth_confidence
 from teethseg.inference.look import View
 from teethseg.io.facts import SourceFacts
@@ -126,7 +126,7 @@ def image_evidence(view: View) -> dict[str, float]:
 
 def _median_aspect(labels: np.ndarray) -> float:
     """The median height / width of the teeth's boxes (0 without teeth)."""
-    boxes = [box for box in find_objects(labels) if box is not None]
+    boxes = [box for box in value_boxes(labels) if box is not None]
     if not boxes:
         return 0.0
     return float(np.median([(rows.stop - rows.start) / (columns.stop - columns.start) for rows, columns in boxes]))
