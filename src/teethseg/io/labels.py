@@ -144,6 +144,8 @@ def _free_spot(
     """The cheapest free centre for a label: on the tooth when free, else outward from the arch, over no tooth."""
     height, width = shape
     left, top, right, bottom = offsets
+    if only_x is None and _fits(anchor, offsets, shape, placed):
+        return float(anchor[0]), float(anchor[1])  # on the tooth itself, when there is room (half the labels)
     xs = np.arange(-left + MARGIN, width - right - MARGIN, step, dtype=np.float64)
     ys = np.arange(-top + MARGIN, height - bottom - MARGIN, step, dtype=np.float64)
     if reach is not None:  # near the tooth first (fast); the whole image only when nothing is free there
@@ -190,6 +192,20 @@ def _free_spot(
             cost += 6 * label_height * _through_box(ax, ay, cx, cy, *box)
     best = int(np.argmin(cost))
     return float(cx[best]), float(cy[best])
+
+
+def _fits(
+    centre: tuple[float, float], offsets: tuple[float, float, float, float], shape: tuple[int, int],
+    placed: list[tuple[int, int, int, int]],
+) -> bool:
+    """Whether a label centred there lies inside the image and keeps ``MARGIN`` from every placed box
+    (the test ``_free_spot`` makes of all its candidates at once, for one)."""
+    x0, y0 = int(np.floor(centre[0] + offsets[0])), int(np.floor(centre[1] + offsets[1]))
+    x1, y1 = int(np.ceil(centre[0] + offsets[2])), int(np.ceil(centre[1] + offsets[3]))
+    if x0 < 0 or y0 < 0 or x1 > shape[1] or y1 > shape[0]:
+        return False
+    return all(x1 + MARGIN <= bx0 or x0 >= bx1 + MARGIN or y1 + MARGIN <= by0 or y0 >= by1 + MARGIN
+               for bx0, by0, bx1, by1 in placed)
 
 
 def _meets(a: tuple, b: tuple) -> bool:
