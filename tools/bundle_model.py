@@ -31,7 +31,7 @@ from teethseg.data.layouts import index_dataset
 from teethseg.evaluation.evaluate import class_mapping
 from teethseg.nn.bundled import FILE_KEYS, MANIFEST, card_entries
 from teethseg.nn.export import export_onnx
-from teethseg.nn.model_file import file_sha256
+from teethseg.nn.checksums import file_sha256
 from teethseg.nn.network import load_network, save_model
 from teethseg.teeth.split import typical_tooth_fractions
 

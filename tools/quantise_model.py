@@ -17,7 +17,8 @@ import json
 from pathlib import Path
 
 from teethseg.nn.bundled import MANIFEST, numbering_entries
-from teethseg.nn.model_file import file_sha256, read_model_metadata
+from teethseg.nn.checksums import file_sha256
+from teethseg.nn.model_file import read_model_metadata
 from teethseg.nn.quantise import CALIBRATION_IMAGES, calibration_inputs, calibration_paths, quantise, save_int8
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "teethseg" / "weights"

@@ -227,6 +227,22 @@ def _check_destinations(args: argparse.Namespace) -> None:
         check_destination(args.dst)
 
 
+def _start_compiling(args: argparse.Namespace) -> None:
+    """When predict will run the bundled INT8 twins on this machine's CPU, begin compiling them now,
+    beside the imports that follow (``teethseg.inference.early_compile``)."""
+    from teethseg.nn.device import cuda_possible
+
+    if args.model or args.numbering or args.engine != "local" or args.backend not in ("auto", "openvino") \
+            or args.device == "cuda" or (args.device == "auto" and cuda_possible()):
+        return
+    from teethseg.inference.early_compile import start_bundled
+    from teethseg.predict.listing import sample_paths
+    from teethseg.predict.workers import cpu_workers, jobs_guess
+
+    samples = len(sample_paths()) if args.sample else 0
+    start_bundled(args.mirror, cpu_workers(jobs_guess(args.inputs, samples))[1])
+
+
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen command; its exit code."""
     if args.command == "train":
@@ -239,6 +255,7 @@ def _run(args: argparse.Namespace) -> int:
               checkpoint_minutes=CHECKPOINT_MINUTES if args.checkpoint_every is None else args.checkpoint_every)
         return 0
     if args.command == "predict":
+        _start_compiling(args)
         from teethseg.predict.folders import predict_command
 
         return predict_command(args.inputs, args.out, args.model, args.device, args.sample, args.backend,

@@ -5,7 +5,8 @@ import torch
 
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
-from teethseg.nn.model_file import file_sha256, read_model_metadata
+from teethseg.nn.checksums import file_sha256
+from teethseg.nn.model_file import read_model_metadata
 from teethseg.nn.network import build_network, load_network, save_model
 
 SMALL = ModelConfig(channels=[4, 8, 16], strides=[2, 2], num_res_units=1, input_size=[64, 96])

@@ -124,3 +124,92 @@ def test_loading_leaves_the_process_locale_as_it_was(tmp_path):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.split() == ["C.UTF-8", "C.UTF-8", "UTF-8"]
+
+
+def test_compiling_begun_early_is_what_loading_takes():
+    from teethseg.inference.early_compile import start_bundled
+    from teethseg.nn import openvino_backend
+
+    start_bundled(mirror=True, threads=1)
+    begun = list(openvino_backend._EARLY.values())
+    assert len(begun) == 2  # the mask network and the averaged numbering networks
+    segmenter = teethseg.load_model(device="cpu", threads=1)
+    assert {id(segmenter.backend), id(segmenter.numbering.backend)} == {id(backend) for backend in begun}
+    assert not openvino_backend._EARLY  # taken: the next loading makes its own
+    assert teethseg.load_model(device="cpu", threads=1).backend not in begun
+
+
+def test_an_int8_twin_changed_on_disk_is_refused_by_name(tmp_path):
+    from teethseg.nn.bundled import export_model_folder
+
+    folder = tmp_path / "model"
+    export_model_folder(folder)
+    weights = folder / numbering_entries(default_card())[1]["int8_weights"]
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(TeethsegError, match=f"{weights.name}.*corrupted"):
+        teethseg.load_model(folder, device="cpu")
+
+
+def test_a_compiled_graph_is_imported_from_the_cache_and_a_damaged_one_compiled_again(monkeypatch, tmp_path):
+    import openvino as ov
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    card, folder = default_card(), weights_folder()
+    members, table = [folder / card["int8_file"]], np.arange(3)
+    checksums = [card["int8_sha256"], card["int8_weights_sha256"]]
+    image = np.random.default_rng(0).random((1, 1, *card["input_size"]), dtype=np.float32)
+    first = OpenVinoBackend(members, table, mirror=True, threads=1, checksums=checksums).probabilities(image, True)
+    blobs = list(cache_folder().glob("compiled-*.blob"))
+    assert len(blobs) == 1
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compiled again although the cache holds the graph")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ov.Core, "compile_model", refused)
+        again = OpenVinoBackend(members, table, mirror=True, threads=1, checksums=checksums).probabilities(image, True)
+    assert np.array_equal(first, again)
+    blobs[0].write_bytes(b"not a compiled graph")
+    mended = OpenVinoBackend(members, table, mirror=True, threads=1, checksums=checksums).probabilities(image, True)
+    assert np.array_equal(first, mended) and blobs[0].stat().st_size > 1000  # written again
+
+
+def test_graphs_unused_for_a_month_leave_the_cache_when_a_new_one_is_written(monkeypatch, tmp_path):
+    import time
+
+    from teethseg.nn.openvino_backend import PRUNE_DAYS
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cache = cache_folder()
+    old, recent = cache / "compiled-old.blob", cache / "compiled-recent.blob"
+    for path, days in ((old, PRUNE_DAYS + 1), (recent, PRUNE_DAYS - 1)):
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - days * 86400,) * 2)
+    card, folder = default_card(), weights_folder()
+    OpenVinoBackend([folder / card["int8_file"]], np.arange(3), mirror=False, threads=1).warm_up(False)
+    assert not old.exists() and recent.exists() and len(list(cache.glob("compiled-*.blob"))) == 2
+
+
+def test_predict_takes_the_graphs_it_began_and_begins_none_it_will_not_run(monkeypatch, tmp_path):
+    from teethseg.cli import main
+    from teethseg.inference import early_compile
+    from teethseg.nn import openvino_backend
+
+    begun = []
+    start_early = openvino_backend.start_early
+    monkeypatch.setattr(early_compile, "start_early", lambda *args: begun.append(args) or start_early(*args))
+    sample = str(sample_paths()[0])
+    assert main(["predict", sample, "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert len(begun) == 2 and not openvino_backend._EARLY  # both begun, both taken
+    model_file = str(weights_folder() / default_card()["file"])
+    for options in (["--backend", "onnx"], ["--model", model_file], ["--device", "cpu", "--no-mirror", "--engine", "ray"]):
+        begun.clear()
+        if "ray" not in options:
+            assert main(["predict", sample, "--out", str(tmp_path / options[0].strip("-")), "--quiet", *options]) == 0
+        else:
+            from teethseg.cli import _parser, _start_compiling
+
+            _start_compiling(_parser().parse_args(["predict", sample, *options]))
+        assert begun == []

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from teethseg.nn.model_file import file_sha256
+from teethseg.nn.checksums import file_sha256
 from teethseg.version import __version__
 
 

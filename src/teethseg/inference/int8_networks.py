@@ -12,16 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from teethseg.errors import TeethsegError
+from teethseg.inference.early_compile import has_int8_twins, twins_backend
 from teethseg.inference.network import Network
-from teethseg.nn.bundled import numbering_entries
-from teethseg.nn.model_file import read_model_metadata, verified_sha256
-from teethseg.nn.openvino_backend import OpenVinoBackend, available
-from teethseg.teeth.fdi import fdi_flip_table
-
-
-def has_int8_twins(card: dict[str, Any]) -> bool:
-    """Whether the card names INT8 twins of its mask network and of every numbering network."""
-    return all(entry.get("int8_file") for entry in [card, *numbering_entries(card)])
+from teethseg.nn.checksums import verified_sha256
+from teethseg.nn.model_file import read_model_metadata
+from teethseg.nn.openvino_backend import available
 
 
 def use_int8(card: dict[str, Any], backend: str, on_cpu: bool) -> bool:
@@ -41,15 +36,16 @@ def int8_network(
     folder: Path, entries: list[dict[str, Any]], mirror: bool, threads: int | None, name: str | None = None,
     kind: type[Network] = Network,
 ) -> Network:
-    """One Network whose single call averages the INT8 twins of ``entries`` (one, or the numbering seeds)."""
-    for entry in entries:  # the model file too: its header holds the classes and typical tooth sizes
+    """One Network whose single call averages the INT8 twins of ``entries`` (one, or the numbering seeds).
+
+    Every file is checked against its checksum: the model files here (their headers hold the classes
+    and typical tooth sizes), the INT8 twins in the backend's thread, waited for before returning.
+    """
+    backend = twins_backend(folder, entries, mirror, threads)
+    for entry in entries:
         verified_sha256(folder / entry["file"], entry["sha256"])
-        verified_sha256(folder / entry["int8_file"], entry["int8_sha256"])
-        verified_sha256(folder / entry["int8_weights"], entry["int8_weights_sha256"])
+    backend.verified()
     config, info = read_model_metadata(folder / entries[0]["file"])
-    table = fdi_flip_table(config.class_names, len(config.class_names))[: len(config.class_names)]
-    checksums = [entry[key] for entry in entries for key in ("int8_sha256", "int8_weights_sha256")]
-    backend = OpenVinoBackend([folder / entry["int8_file"] for entry in entries], table, mirror, threads, checksums)
     return kind(backend, config, name or " + ".join(entry["name"] for entry in entries), info, mirror=mirror)
 
 

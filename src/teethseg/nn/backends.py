@@ -18,7 +18,8 @@ from teethseg.errors import TeethsegError
 from teethseg.io.json_files import load_json
 from teethseg.nn.device import choose_device, wants_cuda
 from teethseg.nn.export import onnx_bytes
-from teethseg.nn.model_file import FORMAT_NAME, check_outputs, config_from_header, read_model_metadata, verified_sha256
+from teethseg.nn.checksums import verified_sha256
+from teethseg.nn.model_file import FORMAT_NAME, check_outputs, config_from_header, read_model_metadata
 
 
 class TorchBackend:

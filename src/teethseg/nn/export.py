@@ -18,7 +18,8 @@ import numpy as np
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io.files import atomic_path
-from teethseg.nn.model_file import FORMAT_NAME, FORMAT_VERSION, file_sha256, stored_as_half, tensor_spans
+from teethseg.nn.checksums import file_sha256
+from teethseg.nn.model_file import FORMAT_NAME, FORMAT_VERSION, stored_as_half, tensor_spans
 
 OPSET = 17
 

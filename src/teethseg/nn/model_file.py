@@ -3,7 +3,6 @@ so that prediction through ONNX Runtime never loads PyTorch."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 from pathlib import Path
@@ -17,23 +16,6 @@ from teethseg.io.json_files import load_json
 
 FORMAT_NAME = "teethseg-model"
 FORMAT_VERSION = "1"
-
-
-def file_sha256(path: str | Path) -> str:
-    """Checksum of a file, for model cards and integrity checks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verified_sha256(path: str | Path, expected: str | None = None) -> str:
-    """The file's checksum, refusing the file when it differs from ``expected``."""
-    digest = file_sha256(path)
-    if expected is not None and digest != expected:
-        raise TeethsegError(path, "model file is corrupted (checksum mismatch); reinstall teethseg")
-    return digest
 
 
 def read_model_metadata(path: str | Path) -> tuple[ModelConfig, dict[str, Any]]:

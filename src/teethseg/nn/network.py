@@ -21,7 +21,8 @@ from torch import nn
 from teethseg.config import ModelConfig
 from teethseg.errors import TeethsegError
 from teethseg.io.files import atomic_path
-from teethseg.nn.model_file import FORMAT_NAME, FORMAT_VERSION, read_model_metadata, verified_sha256
+from teethseg.nn.checksums import verified_sha256
+from teethseg.nn.model_file import FORMAT_NAME, FORMAT_VERSION, read_model_metadata
 
 
 class SegmentationNet(nn.Module):

@@ -7,13 +7,11 @@ and the others are still processed; the exit code is non-zero when any input fai
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,21 +25,13 @@ from teethseg.io.destinations import check_writable
 from teethseg.io.images import is_image_file
 from teethseg.nn.device import wants_cuda
 from teethseg.predict.groups import report_lines, segment_group
-from teethseg.predict.listing import expand_lists
+from teethseg.predict.listing import expand_lists, sample_paths
 from teethseg.predict.names import distinct, is_output_file, output_stems, outputs_complete
 from teethseg.predict.summary import SUMMARY_NAME, failed_row, rows_from_records, write_summary
-
-# Images segmented at once on a CPU, each by its own thread.
-MAX_WORKERS = 4
+from teethseg.predict.workers import cpu_workers
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def sample_paths() -> list[Path]:
-    """The radiographs shipped with teethseg for a first try."""
-    folder = Path(str(resources.files("teethseg") / "samples"))
-    return sorted(p for p in folder.iterdir() if is_image_file(p))
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
@@ -130,12 +120,7 @@ def predict_command(
     if skipped:
         say(f"skipping {len(skipped)} images already done in {out_dir}")
     batch_size = batch_size or default_batch_size(device)
-    # On a CPU, several images at once with one thread each beat one image on every core
-    # (12 radiographs: 0.85 s against 1.24 s on 2 cores); at most MAX_WORKERS images are in
-    # memory at once (a 3300x1500 panoramic needs about 300 MB). On a GPU, one batch at a time.
-    cores = os.cpu_count() or 1
-    workers = 1 if wants_cuda(device) else max(1, min(cores, len(jobs), MAX_WORKERS))
-    threads = max(1, cores // workers) if workers > 1 else None
+    workers, threads = cpu_workers(len(jobs), wants_cuda(device))
     segmenter = load_model(model, device, backend, threads=threads, mirror=mirror, numbering=numbering) if jobs else None
     created = not out_dir.exists()
     if jobs:  # after the model loads (a bad --model leaves no folder behind), before any image is segmented

@@ -8,7 +8,10 @@ pattern (quoted, so the shell does not; ``**`` goes into subfolders). Anything e
 from __future__ import annotations
 
 import glob
+from importlib import resources
 from pathlib import Path
+
+from teethseg.io.images import is_image_file
 
 LIST_SUFFIXES = (".txt", ".lst", ".list")
 _PATTERN_CHARACTERS = set("*?[")
@@ -37,3 +40,9 @@ def expand_lists(inputs: list[str]) -> tuple[list[str], list[str]]:
         else:
             expanded.append(item)
     return expanded, problems
+
+
+def sample_paths() -> list[Path]:
+    """The radiographs shipped with teethseg for a first try (``--sample``)."""
+    folder = Path(str(resources.files("teethseg") / "samples"))
+    return sorted(p for p in folder.iterdir() if is_image_file(p))
