@@ -239,8 +239,9 @@ def _start_compiling(args: argparse.Namespace) -> None:
     from teethseg.predict.listing import sample_paths
     from teethseg.predict.workers import cpu_workers, jobs_guess
 
-    samples = len(sample_paths()) if args.sample else 0
-    start_bundled(args.mirror, cpu_workers(jobs_guess(args.inputs, samples))[1])
+    jobs = jobs_guess(args.inputs, len(sample_paths()) if args.sample else 0)
+    if jobs:
+        start_bundled(args.mirror, cpu_workers(jobs)[1])
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -29,7 +29,8 @@ def test_the_guess_counts_files_and_the_first_images_of_a_folder(tmp_path):
     assert jobs_guess([str(one / "0.png")], 0) == 1
     assert jobs_guess([str(one / "0.png")], 3) == 4
     assert jobs_guess([str(tmp_path / "list.txt")], 0) == MAX_WORKERS  # a list: its length is read later
-    assert jobs_guess([str(tmp_path / "missing.png")], 0) == MAX_WORKERS  # reported later, in predict's words
+    assert jobs_guess([str(tmp_path / "missing.png")], 0) == 0  # reported later, in predict's words
+    assert jobs_guess([str(tmp_path / "*" / "*.png")], 0) == MAX_WORKERS  # a pattern: expanded later
 
 
 def test_the_guess_of_an_image_file_and_a_folder_matches_what_predict_uses(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 from teethseg.io.images import is_image_file
 
 LIST_SUFFIXES = (".txt", ".lst", ".list")
-_PATTERN_CHARACTERS = set("*?[")
+PATTERN_CHARACTERS = set("*?[")
 
 
 def expand_lists(inputs: list[str]) -> tuple[list[str], list[str]]:
@@ -32,7 +32,7 @@ def expand_lists(inputs: list[str]) -> tuple[list[str], list[str]]:
             if not listed:
                 problems.append(f"{path}: list of paths holds no path")
             expanded.extend(str(path.parent / entry) if not Path(entry).is_absolute() else entry for entry in listed)
-        elif _PATTERN_CHARACTERS & set(item) and not path.exists():
+        elif PATTERN_CHARACTERS & set(item) and not path.exists():
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:
                 problems.append(f"{item}: no file matches this pattern")

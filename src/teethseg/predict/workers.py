@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from teethseg.io.images import is_image_file
-from teethseg.predict.listing import LIST_SUFFIXES
+from teethseg.predict.listing import LIST_SUFFIXES, PATTERN_CHARACTERS
 
 # Images segmented at once on a CPU, each by its own thread.
 MAX_WORKERS = 4
@@ -28,7 +28,8 @@ def cpu_workers(jobs: int, cuda: bool = False) -> tuple[int, int | None]:
 def jobs_guess(inputs: list[str], samples: int) -> int:
     """The images ``inputs`` name, as far as the workers depend on it (up to ``MAX_WORKERS``), found
     without listing whole folders: one per file, the first images of a folder, ``MAX_WORKERS`` for a
-    list or pattern. The real count comes later; this lets compiling start before."""
+    list or pattern, none for a path that does not exist. The real count comes later; this lets
+    compiling start before (and not at all when there is nothing to segment)."""
     count = samples
     for item in inputs:
         path = Path(item)
@@ -38,8 +39,10 @@ def jobs_guess(inputs: list[str], samples: int) -> int:
                 count += sum(1 for _ in islice((file for file in files if is_image_file(file)), MAX_WORKERS))
             except OSError:  # listing reports it in its own words
                 count += MAX_WORKERS
-        else:
-            count += 1 if path.is_file() and path.suffix.lower() not in LIST_SUFFIXES else MAX_WORKERS
+        elif path.is_file():
+            count += 1 if path.suffix.lower() not in LIST_SUFFIXES else MAX_WORKERS
+        elif not path.exists() and PATTERN_CHARACTERS & set(item):
+            count += MAX_WORKERS
         if count >= MAX_WORKERS:
             break
     return count
