@@ -64,6 +64,23 @@ def test_evaluate_prints_and_writes_metrics(trained, capsys):
     assert metrics["mirror"] is True and "with mirror averaging" in printed
 
 
+def test_evaluate_writes_a_file_name_that_is_not_utf8_as_its_own_bytes(trained, tmp_path):
+    import shutil
+
+    root, data, run = trained
+    copy = Path(shutil.copytree(data, tmp_path / "data"))
+    splits = json.loads((copy / "splits.json").read_text())
+    stem = os.fsdecode(b"radiografia-jo\xe3o")
+    (copy / "images" / f"{splits['val'][0]}.jpg").rename(copy / "images" / f"{stem}.jpg")
+    (copy / "masks" / f"{splits['val'][0]}.png").rename(copy / "masks" / f"{stem}.png")
+    splits["val"][0] = stem
+    (copy / "splits.json").write_text(json.dumps(splits))
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--data", str(copy), "--model", str(run / "model.safetensors"), "--out", str(out),
+                 "--report"]) == 0
+    assert b"radiografia-jo\xe3o" in (out / "per_image.csv").read_bytes()
+
+
 def test_evaluate_without_mirror_averaging_says_so(trained, capsys):
     root, data, run = trained
     out = root / "eval-single"

@@ -184,4 +184,4 @@ def save_config(config: TrainConfig, path: str | Path) -> None:
     from teethseg.io.files import atomic_path
 
     with atomic_path(path) as temporary:
-        temporary.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+        temporary.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")

@@ -91,3 +91,18 @@ def test_summary_after_skip_existing_still_lists_every_radiograph(tmp_path):
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [row["stem"] for row in rows] == [p.stem for p in sample_paths()]
     assert all(int(row["teeth_count"]) > 0 for row in rows)
+
+
+def test_a_file_name_that_is_not_utf8_is_written_back_as_its_own_bytes(tmp_path):
+    """Shares from other systems hold names in Latin-1; Python reads such bytes as surrogates, which a
+    UTF-8 writer refuses: the summary names the file by the bytes it has on disk."""
+    import os
+    import shutil
+
+    (tmp_path / "in").mkdir()
+    name = os.fsdecode(b"radiografia-jo\xe3o.jpg")
+    shutil.copyfile(sample_paths()[0], tmp_path / "in" / name)
+    out = tmp_path / "out"
+    assert main(["predict", str(tmp_path / "in"), "--out", str(out), "--summary", "--quiet"]) == 0
+    assert b"radiografia-jo\xe3o.jpg" in (out / "summary.csv").read_bytes()
+    assert (out / os.fsdecode(b"radiografia-jo\xe3o.json")).is_file()

@@ -34,7 +34,7 @@ class ImagesMasksLayout(Layout):
         splits_file = root / "splits.json"
         if splits_file.is_file():
             try:
-                splits = load_json(splits_file.read_text())
+                splits = load_json(splits_file.read_text(encoding="utf-8"))
                 split_of = {str(k): SPLIT_NAMES.get(name, name) for name, keys in splits.items() for k in keys}
             except (ValueError, AttributeError, TypeError) as error:
                 raise TeethsegError(splits_file, f"not a valid splits file ({error})") from None
@@ -43,7 +43,7 @@ class ImagesMasksLayout(Layout):
         classes_file = root / "classes.json"
         if classes_file.is_file():
             try:
-                classes = load_json(classes_file.read_text())
+                classes = load_json(classes_file.read_text(encoding="utf-8"))
                 class_names = [classes[str(i)] for i in range(len(classes))]
             except (ValueError, KeyError, TypeError) as error:
                 raise TeethsegError(classes_file, f"not a valid classes file ({error})") from None
@@ -77,7 +77,7 @@ class RoboflowMasksLayout(Layout):
 def _read_classes_csv(path: Path) -> list[str]:
     """Roboflow's ``_classes.csv``: ``Pixel Value, Class`` rows."""
     try:
-        with path.open(newline="") as handle:
+        with path.open(newline="", encoding="utf-8") as handle:
             rows = [r for r in csv.reader(handle) if r]
         table = {int(r[0]): r[1].strip() for r in rows[1:]}
         return [table.get(i, str(i)) for i in range(max(table) + 1)]

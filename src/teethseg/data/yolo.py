@@ -272,9 +272,9 @@ class YoloWriter:
                     lines.append(" ".join([str(category_of[value] - 1), *(f"{v:.6f}" for v in points.ravel())]))
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as temporary:
-                temporary.write_text("".join(f"{line}\n" for line in lines))
+                temporary.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         description = {"train": "train/images", "val": "valid/images", "test": "test/images"}
         data = {key: value for key, value in description.items() if value.split("/")[0] in self.splits}
         data.update(nc=len(names), names=names)
         with atomic_path(self.root / "data.yaml") as temporary:
-            temporary.write_text(yaml.safe_dump(data, sort_keys=False))
+            temporary.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

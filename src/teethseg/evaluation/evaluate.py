@@ -113,7 +113,7 @@ def evaluate(
     tooth_columns = ["mean_tooth_dice", "teeth_found", "teeth_true",
                      *(f"dice_{name}" for name in segmenter.class_names[1:])] if teeth is not None else []
     with atomic_path(out / "per_image.csv") as temporary:
-        with temporary.open("w", newline="") as handle:
+        with temporary.open("w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
             writer = csv.DictWriter(handle, fieldnames=["image", *METRIC_NAMES, *tooth_columns], restval="")
             writer.writeheader()
             writer.writerows({**row, **per_image_extra.get(row["image"], {})} for row in metrics.per_image())

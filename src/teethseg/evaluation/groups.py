@@ -16,7 +16,7 @@ from teethseg.data.index import DatasetIndex
 def _from_index_json(path: Path, keys: set[str]) -> dict[str, str] | None:
     """``id`` -> ``category N`` (or ``group``) from an index.json; None when it has none for these images."""
     try:
-        rows = json.loads(path.read_text())
+        rows = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         print(f"{path}: not used for groups: {error}")
         return None

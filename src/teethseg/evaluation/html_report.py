@@ -103,7 +103,7 @@ def write_page(path: str | Path, html: str) -> Path:
     """Write the page whole or not at all."""
     path = Path(path)
     with atomic_path(path) as temporary:
-        temporary.write_text(html, encoding="utf-8")
+        temporary.write_text(html, encoding="utf-8", errors="replace")
     return path
 
 

@@ -54,4 +54,4 @@ def write_png(path: str | Path, array: np.ndarray) -> None:
 def write_json(path: str | Path, data: Any) -> None:
     """Write JSON, atomically."""
     with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")  # strict JSON: no NaN or Infinity
+        temporary.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")  # strict JSON: no NaN or Infinity

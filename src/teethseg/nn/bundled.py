@@ -36,7 +36,7 @@ def default_card(folder: Path | None = None) -> dict[str, Any]:
                                         "`teethseg export --out DIR` writes one)")
         raise TeethsegError(path, "no bundled default model in this installation; pass --model PATH")
     try:
-        card = json.loads(path.read_text())
+        card = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise TeethsegError(path, f"unreadable model card ({error})") from None
     if not isinstance(card, dict) or "file" not in card:
@@ -79,7 +79,7 @@ def export_model_folder(out: str | Path, source: Path | None = None) -> list[Pat
     try:
         for name in names + extras:
             shutil.copyfile(source_folder / name, staging / name)
-        (staging / MANIFEST).write_text(json.dumps(card, indent=2) + "\n")
+        (staging / MANIFEST).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         if out.exists():
             out.rmdir()
         staging.rename(out)

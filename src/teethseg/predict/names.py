@@ -91,7 +91,7 @@ def _path_digest(path: Path, length: int) -> str:
 
 def _record(path: Path) -> dict | None:
     try:
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None

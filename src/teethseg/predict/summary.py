@@ -47,7 +47,7 @@ def rows_from_records(out_dir: Path, stem: str, source: Path) -> list[dict[str, 
     rows = []
     for path in paths:
         try:
-            rows.append(summary_row(json.loads(path.read_text()), path.stem))
+            rows.append(summary_row(json.loads(path.read_text(encoding="utf-8")), path.stem))
         except (OSError, ValueError) as error:
             rows.append(failed_row(f"{path}: unreadable record ({error})", source))
     return rows
@@ -56,7 +56,7 @@ def rows_from_records(out_dir: Path, stem: str, source: Path) -> list[dict[str, 
 def write_summary(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Write the rows as CSV, atomically."""
     with atomic_path(path) as temporary:
-        with temporary.open("w", newline="") as handle:
+        with temporary.open("w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
             writer.writerows(rows)

@@ -136,7 +136,7 @@ def validate(network: torch.nn.Module, dataset: SegmentationDataset, device: tor
 
 def _write_history(history: list[dict[str, Any]], run: Path) -> None:
     with atomic_path(run / "history.csv") as temporary:
-        with temporary.open("w", newline="") as handle:
+        with temporary.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(history[0]))
             writer.writeheader()
             writer.writerows(history)
