@@ -213,3 +213,12 @@ def test_predict_takes_the_graphs_it_began_and_begins_none_it_will_not_run(monke
 
             _start_compiling(_parser().parse_args(["predict", sample, *options]))
         assert begun == []
+
+
+def test_a_model_called_from_one_thread_compiles_one_stream(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    shared = teethseg.load_model(device="cpu", threads=1)  # predict's workers: four threads call it at once
+    assert shared.backend.streams == 4 and shared.numbering.backend.streams == 4
+    alone = teethseg.load_model(device="cpu", threads=1, callers=1)  # a Ray actor: one thread
+    assert alone.backend.streams == 1 and alone.numbering.backend.streams == 1
+    assert np.array_equal(alone.predict(sample_paths()[0]).labels, shared.predict(sample_paths()[0]).labels)

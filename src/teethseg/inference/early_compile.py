@@ -34,10 +34,13 @@ def twins_files(folder: Path, entries: list[dict[str, Any]]) -> tuple[list[Path]
     return members, checksums, fdi_flip_table(names, len(names))[: len(names)]
 
 
-def twins_backend(folder: Path, entries: list[dict[str, Any]], mirror: bool, threads: int | None) -> OpenVinoBackend:
-    """The backend of ``entries``' INT8 twins: the one ``start_bundled`` began, else a new one."""
+def twins_backend(
+    folder: Path, entries: list[dict[str, Any]], mirror: bool, threads: int | None, callers: int | None = None,
+) -> OpenVinoBackend:
+    """The backend of ``entries``' INT8 twins (``callers``: threads calling it at once, see
+    ``OpenVinoBackend``): the one ``start_bundled`` began, else a new one."""
     members, checksums, table = twins_files(folder, entries)
-    return early_or_new(members, table, mirror, threads, checksums)
+    return early_or_new(members, table, mirror, threads, checksums, callers)
 
 
 def start_bundled(mirror: bool, threads: int | None) -> None:

@@ -34,14 +34,14 @@ def use_int8(card: dict[str, Any], backend: str, on_cpu: bool) -> bool:
 
 def int8_network(
     folder: Path, entries: list[dict[str, Any]], mirror: bool, threads: int | None, name: str | None = None,
-    kind: type[Network] = Network,
+    kind: type[Network] = Network, callers: int | None = None,
 ) -> Network:
     """One Network whose single call averages the INT8 twins of ``entries`` (one, or the numbering seeds).
 
     Every file is checked against its checksum: the model files here (their headers hold the classes
     and typical tooth sizes), the INT8 twins in the backend's thread, waited for before returning.
     """
-    backend = twins_backend(folder, entries, mirror, threads)
+    backend = twins_backend(folder, entries, mirror, threads, callers)
     for entry in entries:
         verified_sha256(folder / entry["file"], entry["sha256"])
     backend.verified()

@@ -21,7 +21,7 @@ from teethseg.teeth.arch_decoder import NAMINGS
 def load_model(
     path: str | Path | None = None, device: str = "auto", backend: str = "auto", threads: int | None = None,
     mirror: bool = MIRROR_BY_DEFAULT, numbering: str | Path | list[str | Path] | None = None,
-    naming: str | None = None,
+    naming: str | None = None, callers: int | None = None,
 ) -> Segmenter:
     """Load a model file, or the bundled default model (checksum-verified) when ``path`` is None.
 
@@ -39,12 +39,15 @@ def load_model(
             data) that names the teeth this model's mask finds, in place of the bundled one; or a
             list of them, trained with other seeds, whose probabilities are averaged.
         naming: how teeth are named (``teethseg.teeth.arch_decoder.NAMINGS``; default: the model's own).
+        callers: threads that will call the model at once, for the INT8 twins' OpenVINO streams
+            (default: as many as ``threads`` leaves cores); 1 for a model each process or actor
+            uses from one thread (Ray's workers), so that it compiles and warms up one stream.
     """
     if naming is not None and naming not in NAMINGS:
         raise TeethsegError(None, f"naming must be one of {', '.join(NAMINGS)}, not {naming!r}")
     if path is not None and Path(path).is_dir():
         segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, folder=Path(path),
-                                  mirror=mirror)
+                                  mirror=mirror, callers=callers)
     elif path is not None:
         if backend == "openvino":
             raise TeethsegError(path, "--backend openvino runs the INT8 twins of the bundled model or of a model "
@@ -52,7 +55,8 @@ def load_model(
         segmenter = Segmenter.from_file(path, device, backend, threads=threads)
         _note_without_twin(segmenter, path, backend)
     else:
-        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, mirror=mirror)
+        segmenter = _load_default(device, backend, threads, with_numbering=numbering is None, mirror=mirror,
+                                  callers=callers)
     if numbering is not None:
         paths = numbering if isinstance(numbering, (list, tuple)) else [numbering]
         segmenter.numbering = _numbering_networks(paths, device, backend, threads)
@@ -92,7 +96,7 @@ def _numbering_networks(
 
 def _load_default(
     device: str, backend: str, threads: int | None, with_numbering: bool = True, folder: Path | None = None,
-    mirror: bool = MIRROR_BY_DEFAULT,
+    mirror: bool = MIRROR_BY_DEFAULT, callers: int | None = None,
 ) -> Segmenter:
     """The bundled networks (or a model folder's), each checked against its checksum in the card; the
     close-up one loads when first needed. On a CPU the INT8 twins run when they can (``use_int8``)."""
@@ -107,9 +111,9 @@ def _load_default(
         return partial(kind.from_file, folder / entry["file"], device, backend, entry["sha256"], threads=threads)
 
     if int8:
-        segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter)
+        segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter, callers)
         if card.get("numbering") and with_numbering:
-            segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads)
+            segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads, callers=callers)
         warm_up([segmenter, segmenter.numbering], mirror)
     else:
         segmenter = loader(card, Segmenter)(name=card["name"])

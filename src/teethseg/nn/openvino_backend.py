@@ -215,7 +215,7 @@ class OpenVinoBackend:
 
     def __init__(
         self, members: list[Path], flip_table: np.ndarray, mirror: bool, threads: int | None = None,
-        checksums: list[str] | None = None,
+        checksums: list[str] | None = None, callers: int | None = None,
     ) -> None:
         self.members = [Path(path) for path in members]
         # Each member's graph and weights checksums, in that order: checked before the files are used, and
@@ -224,9 +224,9 @@ class OpenVinoBackend:
         self.flip_table = np.asarray(flip_table)
         cores = os.cpu_count() or 1
         self.threads = max(1, min(threads or cores, cores))
-        # One stream per caller thread (``threads`` per call leaves cores // threads such threads), so
+        # One stream per caller thread (by default as many as ``threads`` per call leaves cores for), so
         # several threads' calls run at once: a single stream runs them one after the other.
-        self.streams = max(1, cores // self.threads)
+        self.streams = max(1, callers or cores // self.threads)
         self._compiled: dict[tuple[bool, int], Future] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -301,10 +301,11 @@ _EARLY: dict[tuple, OpenVinoBackend] = {}
 _EARLY_LOCK = threading.Lock()
 
 
-def _key(members: list[Path], flip_table: np.ndarray, threads: int | None, checksums: list[str] | None) -> tuple:
+def _key(members: list[Path], flip_table: np.ndarray, threads: int | None, checksums: list[str] | None,
+         callers: int | None) -> tuple:
     cores = os.cpu_count() or 1
     return (tuple(str(Path(member).resolve()) for member in members), np.asarray(flip_table).tobytes(),
-            max(1, min(threads or cores, cores)), tuple(checksums or ()))
+            max(1, min(threads or cores, cores)), tuple(checksums or ()), callers)
 
 
 def start_early(
@@ -314,17 +315,18 @@ def start_early(
     so ``teethseg predict`` compiles while it imports the rest of teethseg."""
     backend = OpenVinoBackend(members, flip_table, mirror, threads, checksums)
     with _EARLY_LOCK:
-        _EARLY[_key(members, flip_table, threads, checksums)] = backend
+        _EARLY[_key(members, flip_table, threads, checksums, None)] = backend
 
 
 def early_or_new(
     members: list[Path], flip_table: np.ndarray, mirror: bool, threads: int | None, checksums: list[str] | None,
+    callers: int | None = None,
 ) -> OpenVinoBackend:
     """The backend ``start_early`` began for these files and settings (taken: the next loading makes its
     own), else a new one."""
     with _EARLY_LOCK:
-        backend = _EARLY.pop(_key(members, flip_table, threads, checksums), None)
+        backend = _EARLY.pop(_key(members, flip_table, threads, checksums, callers), None)
     if backend is None:
-        return OpenVinoBackend(members, flip_table, mirror, threads, checksums)
+        return OpenVinoBackend(members, flip_table, mirror, threads, checksums, callers)
     backend._start(mirror, 1)
     return backend

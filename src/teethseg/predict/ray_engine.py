@@ -81,7 +81,7 @@ def predict_on_ray(
     ray = require_ray()
     if num_workers is not None and num_workers < 1:
         raise TeethsegError(None, f"--num-workers must be at least 1, got {num_workers}")
-    options = dict(path=model, device=device, backend=backend, threads=1, mirror=mirror, numbering=numbering)
+    options = dict(path=model, device=device, backend=backend, threads=1, mirror=mirror, numbering=numbering, callers=1)
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, logging_level=logging.WARNING, include_dashboard=False, log_to_driver=False)
