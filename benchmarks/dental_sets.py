@@ -2,7 +2,8 @@
 
 Negatives come from images that installed packages ship (matplotlib's sample data, scikit-image's
 bundled ``skimage.data`` images, pydicom's test files) and from images made here (documents,
-noise, flat images, gradients, shapes); each colour photograph is also saved grey, and each
+noise, flat images, gradients, shapes; later also grey faces, charts and elevation maps, the
+hardest for the networks to tell from close views); each colour photograph is also saved grey, and each
 medical image of another kind also without its DICOM header, so the check is measured on the
 image evidence alone too. Positives are the shared radiographs, close views cut from them, and both
 at other exposures (gamma) and sizes. Nothing is downloaded; nothing is written in the repository.
@@ -127,6 +128,43 @@ def _dicom_pixels(path: Path) -> np.ndarray:
     return (read_dicom(path, first_frame_only=True)[0][0] * 255).astype(np.uint8)
 
 
+def _faces(count: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Grey faces of scikit-image's bundled LFW subset (25 x 25), enlarged as a portrait is given."""
+    from skimage import data
+
+    for index, face in enumerate(data.lfw_subset()[:count]):
+        yield f"face-{index}", _to_uint8(cv2.resize(face, (240, 240), interpolation=cv2.INTER_CUBIC))
+
+
+def _maps_and_charts() -> Iterator[tuple[str, str, np.ndarray]]:
+    """Elevation maps of matplotlib's sample data (as grey values and hill-shaded) and a chart of its
+    EEG traces: smooth grey shapes and thin lines on white, which a network may take for teeth."""
+    import matplotlib.cbook
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import LightSource
+    from matplotlib.figure import Figure
+
+    with matplotlib.cbook.get_sample_data("jacksboro_fault_dem.npz") as dem:
+        elevation = dem["elevation"]
+    yield "elevation", "grey picture", _to_uint8(elevation)
+    yield "hillshade", "grey picture", _to_uint8(LightSource(315, 45).hillshade(elevation, vert_exag=0.05))
+    with matplotlib.cbook.get_sample_data("topobathy.npz") as topo:
+        yield "topobathy", "grey picture", _to_uint8(cv2.resize(topo["topo"].astype(np.float32), (480, 364)))
+    with matplotlib.cbook.get_sample_data("eeg.dat") as handle:
+        traces = np.frombuffer(handle.read(), np.float64).reshape(800, 4)
+    for index, kind in enumerate(("lines", "bars")):
+        figure = Figure(figsize=(6, 4), dpi=100)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        if kind == "lines":
+            axes.plot(traces + np.arange(4) * 2)
+        else:
+            axes.bar(np.arange(16), np.abs(traces[::50, 0]) + 0.2, color="grey")
+        figure.canvas.draw()
+        chart = np.asarray(figure.canvas.buffer_rgba())[..., :3]
+        yield f"chart-{kind}", "document", np.asarray(Image.fromarray(chart).convert("L"))
+
+
 def build_negatives(folder: Path, made: int = 6) -> list[dict]:
     """Write the negatives into ``folder``; one row each: file, kind, origin."""
     from pydicom.data import get_testdata_file
@@ -153,6 +191,18 @@ def build_negatives(folder: Path, made: int = 6) -> list[dict]:
         rows.append({"file": _save(folder, f"{name}.png", page), "kind": "document", "origin": "made"})
     for name, kind, pixels in _made(rng, made):
         rows.append({"file": _save(folder, f"{name}.png", pixels), "kind": kind, "origin": "made"})
+    # Added after the first measures, last, so that each earlier negative stays in its half.
+    for name, face in _faces(10):
+        rows.append({"file": _save(folder, f"{name}.png", face), "kind": "grey photograph", "origin": "scikit-image"})
+    for name, kind, pixels in _maps_and_charts():
+        rows.append({"file": _save(folder, f"{name}.png", pixels), "kind": kind, "origin": "matplotlib"})
+    source = Path(get_testdata_file("image_dfl.dcm"))  # an OT test pattern: judged by its image
+    for target in (folder / "pydicom-image_dfl.dcm", folder / "pydicom-image_dfl.png"):
+        if target.suffix == ".dcm":
+            target.write_bytes(source.read_bytes())
+        else:
+            _save(folder, target.name, _dicom_pixels(source))
+        rows.append({"file": target, "kind": "grey picture", "origin": "pydicom"})
     return rows
 
 

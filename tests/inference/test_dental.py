@@ -6,6 +6,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import cv2
 import matplotlib.cbook
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ import teethseg
 from teethseg.cli import main
 from teethseg.data.framings import close_view
 from teethseg.errors import TeethsegError
-from teethseg.inference.dental import USUAL, NotDentalError, evidence_reason, facts_verdict, unusual
+from teethseg.inference.dental import USUAL, NotDentalError, evidence_reason, facts_verdict, sharpness, unusual
 from teethseg.io.facts import SourceFacts, colourfulness
 from teethseg.io.images import read_frames_with_facts
 
@@ -44,6 +45,14 @@ def _document(size=(900, 1200)) -> np.ndarray:
 
 def _grey(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("L"))
+
+
+def _face() -> np.ndarray:
+    """A grey portrait, enlarged from scikit-image's bundled LFW subset as one is often given: soft."""
+    from skimage import data
+
+    face = data.lfw_subset()[0].astype(np.float32)
+    return (cv2.resize(face, (240, 240), interpolation=cv2.INTER_CUBIC).clip(0, 1) * 255).astype(np.uint8)
 
 
 def test_colourfulness_is_zero_for_grey_and_high_for_a_photograph():
@@ -85,12 +94,13 @@ def test_force_segments_it_anyway_and_says_so(model):
     assert summary["looks_dental"] is False and "colour" in summary["not_dental_reason"]
 
 
-@pytest.mark.parametrize("kind", ["grey photograph", "document", "noise", "flat",
+@pytest.mark.parametrize("kind", ["grey photograph", "grey face", "document", "noise", "flat",
                                   "ct of another body part"])
 def test_grey_non_dental_images_are_refused_by_the_networks_view(model, kind):
     rng = np.random.default_rng(3)
     image = {
         "grey photograph": lambda: np.asarray(Image.fromarray(_grace_hopper()).convert("L")),
+        "grey face": _face,
         "document": _document,
         "noise": lambda: rng.integers(0, 256, (600, 800), dtype=np.uint8),
         "flat": lambda: np.full((500, 700), 128, np.uint8),
@@ -105,6 +115,21 @@ def test_the_samples_and_their_close_views_are_kept(model):
         image = _grey(path).astype(np.float32) / 255
         assert model.predict(image).summary()["looks_dental"] is True
         assert model.predict(close_view(image)).summary()["looks_dental"] is True
+
+
+# Windows of benchmarks/dental_sets.py that frame a few teeth as bitewings and periapicals do.
+@pytest.mark.parametrize("box", [(0.25, 0.78, 0.49, 0.88), (0.28, 0.80, 0.32, 0.68), (0.22, 0.55, 0.15, 0.50)])
+def test_other_close_views_of_a_sample_with_missing_teeth_are_kept(model, box):
+    image = _grey(next(p for p in SAMPLES if "cate8" in p.name)).astype(np.float32) / 255  # restorations, teeth missing
+    result = model.predict(close_view(image, box))
+    assert result.summary()["looks_dental"] is True, result.extra.get("not_dental_reason")
+
+
+def test_sharpness_is_lower_for_a_soft_portrait_than_for_a_radiograph_and_zero_when_flat():
+    radiograph = _grey(SAMPLES[0]).astype(np.float32) / 255
+    assert sharpness(_face().astype(np.float32) / 255) < USUAL["close"]["sharpness"][0] < sharpness(radiograph)
+    assert sharpness(close_view(radiograph)) > USUAL["close"]["sharpness"][0]
+    assert sharpness(np.full((300, 400), 0.5, np.float32)) == 0.0
 
 
 def test_a_mixed_folder_writes_the_radiographs_and_names_the_rest(tmp_path, capsys):
@@ -135,7 +160,7 @@ def test_force_writes_them_with_the_flag(tmp_path):
 def _usual_close_view() -> dict[str, float]:
     """Evidence in the middle of every usual range of a close view."""
     return {"teeth_share": 0.4, "tooth_confidence": 0.93, "mask_confidence": 0.94, "unsure": 0.1, "tooth_aspect": 3.5,
-            "close_view": 1.0}
+            "sharpness": 0.35, "close_view": 1.0}
 
 
 def test_one_unusual_feature_is_tolerated_two_refuse_and_the_reason_names_them():
@@ -147,6 +172,8 @@ def test_one_unusual_feature_is_tolerated_two_refuse_and_the_reason_names_them()
     reason = evidence_reason(coins)
     assert reason.startswith("unlike a close view of teeth:") and "2.0% of it" in reason and "1.0 times as tall" in reason
     assert evidence_reason({**evidence, "teeth_share": 0.0}) == "no teeth found"
+    soft = {**few_teeth, "sharpness": 0.1}  # and as soft as an enlarged portrait
+    assert "its edges soft (sharpness 0.10)" in evidence_reason(soft)
 
 
 def test_the_usual_ranges_depend_on_how_the_image_was_seen():

@@ -96,8 +96,8 @@ def predicted_files(inputs: list[str], out: Path) -> dict[str, str]:
 
     # The float networks in ONNX Runtime: the INT8 twins (the default where OpenVINO runs) round otherwise on
     # CPUs with and without VNNI or AMX; tests/nn/test_openvino_backend.py checks their graph.
-    # --force: the variants include a panoramic shrunk on a wide black canvas, which the dental check refuses
-    # (docs/dental-check.md); its outputs are recorded all the same.
+    # --force: the variants include panoramics on black canvases twice and three times their size, which the
+    # dental check refuses (docs/dental-check.md); their outputs are recorded all the same.
     assert main(["predict", *inputs, "--out", str(out), "--device", "cpu", "--backend", "onnx", "--force"]) == 0
     # DICOM outputs (<stem>_seg.dcm) hold new UIDs and times on every run: tests/dicom_out checks them.
     return {path.name: hashlib.sha256(_bytes_without_folders(path)).hexdigest() for path in sorted(out.iterdir())

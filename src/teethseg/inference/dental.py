@@ -9,7 +9,8 @@ slice 10. So each input is judged, cheapest and surest evidence first:
    are taken as dental. Any other CT, DX, CR or file is judged by its image.
 2. Colour: a radiograph is grey; colourfulness over ``MAX_COLOURFULNESS`` is a colour picture.
 3. The networks' own view of the image (``image_reason``): what they found must look like the
-   teeth of the training radiographs or of a close view of them; an image is refused when two
+   teeth of the training radiographs or of a close view of them, and the image must be as sharp
+   as a radiograph; an image is refused when two
    features or more fall outside the usual range of dental images (``USUAL``, chosen by
    cross-validation in ``benchmarks/dental_check.py``, model card "Not a dental radiograph").
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from teethseg.errors import TeethsegError
@@ -60,21 +62,23 @@ MIN_JUDGED_SIDE = 64
 # ``benchmarks/dental_check.py --choose`` (every third train radiograph at several sizes and exposures,
 # and close views cut from it), as the bundled networks' INT8 twins see them: their 0.5 % tail for
 # radiographs seen whole (by design: one from another clinic, of which the networks are less sure,
-# must not leave two ranges at once), their 2 % tail for close views (chosen by 5-fold
-# cross-validation with the count below). One feature out of its range is common on real
-# radiographs (a patient with few teeth, a blurred close view); two at once are what a photograph
-# or another kind of medical image shows (model card, "Not a dental radiograph").
+# must not leave two ranges at once), their 1 % tail for close views (chosen by 5-fold
+# cross-validation with the features and the count below). One feature out of its range is common
+# on real radiographs (a patient with few teeth, a blurred close view); two at once are what a
+# photograph or another kind of medical image shows (model card, "Not a dental radiograph").
 USUAL = {
-    "whole": {"teeth_share": (0.0079, None), "tooth_confidence": (0.466, None), "mask_confidence": (0.881, None),
-              "unsure": (None, 0.0567)},
-    "close": {"teeth_share": (0.111, None), "tooth_confidence": (0.865, None), "mask_confidence": (0.874, None),
-              "unsure": (None, 0.1717), "tooth_aspect": (2.03, None)},
+    "whole": {"teeth_share": (0.0079, None), "tooth_confidence": (0.4658, None), "mask_confidence": (0.8808, None),
+              "unsure": (None, 0.0567), "sharpness": (0.2799, None)},
+    "close": {"teeth_share": (0.0577, None), "tooth_confidence": (0.8179, None), "mask_confidence": (0.8285, None),
+              "unsure": (None, 0.1935), "tooth_aspect": (1.658, None), "sharpness": (0.2161, None)},
 }
 UNUSUAL_TO_REFUSE = 2
 # What each feature is, in the reason line.
 WORDS = {"teeth_share": "teeth cover {:.1%} of it", "tooth_confidence": "teeth named with confidence {:.2f}",
          "mask_confidence": "teeth outlined with confidence {:.2f}", "unsure": "the networks are unsure of {:.0%} of it",
-         "tooth_aspect": "teeth {:.1f} times as tall as wide"}
+         "tooth_aspect": "teeth {:.1f} times as tall as wide", "sharpness": "its edges soft (sharpness {:.2f})"}
+# The side of the thumbnail on which sharpness is measured: every image is judged at one scale.
+SHARPNESS_SIDE = 128
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,11 @@ def image_evidence(view: View) -> dict[str, float]:
     """What the networks made of an image: the share of it called tooth, how sure the numbering
     network is of those pixels (the look's confidence), how sure the mask network is of its mask,
     the share of pixels it is unsure of, how tall the teeth are for their width (the median of
-    their boxes), and whether the image was seen as a close view (``teethseg.inference.decide``).
-    A radiograph's background is surely no tooth, a photograph's textures leave the network unsure
-    over wide areas, and a tooth with its root is taller than wide where a coin or a face is not."""
+    their boxes), how sharp the image is (``sharpness``), and whether the image was seen as a
+    close view (``teethseg.inference.decide``). A radiograph's background is surely no tooth, a
+    photograph's textures leave the network unsure over wide areas, a tooth with its root is
+    taller than wide where a coin or a face is not, and X-rays draw enamel, fillings and bone
+    with crisp edges where a portrait, an MR or a drawing of shapes is soft."""
     labels = view.look.labels
     tooth = 1.0 - view.look.scores[0]
     area = _content_area(view.image)
@@ -121,7 +127,16 @@ def image_evidence(view: View) -> dict[str, float]:
             "mask_confidence": mask_confidence(view.look.scores),
             "unsure": float(np.count_nonzero((tooth > 0.2) & (tooth < 0.8))) / tooth.size,
             "tooth_aspect": _median_aspect(labels),
+            "sharpness": sharpness(view.image),
             "close_view": float(bool(view.notes.get("close_view")))}
+
+
+def sharpness(image: np.ndarray) -> float:
+    """The mean absolute Laplacian of the image shrunk to ``SHARPNESS_SIDE`` pixels a side, over its
+    standard deviation: how crisp its edges are for its contrast, at one scale for every image (0 when flat)."""
+    thumb = cv2.resize(image.astype(np.float32, copy=False), (SHARPNESS_SIDE, SHARPNESS_SIDE), interpolation=cv2.INTER_AREA)
+    spread = float(thumb.std())
+    return float(np.abs(cv2.Laplacian(thumb, cv2.CV_32F)).mean()) / spread if spread > 1e-6 else 0.0
 
 
 def _median_aspect(labels: np.ndarray) -> float:
