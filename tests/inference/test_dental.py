@@ -17,7 +17,9 @@ import teethseg
 from teethseg.cli import main
 from teethseg.data.framings import close_view
 from teethseg.errors import TeethsegError
-from teethseg.inference.dental import USUAL, NotDentalError, evidence_reason, facts_verdict, sharpness, unusual
+from teethseg.inference import dental
+from teethseg.inference.dental import (USUAL, NotDentalError, evidence_reason, facts_verdict, image_evidence,
+                                         sharpness, unusual)
 from teethseg.io.facts import SourceFacts, colourfulness
 from teethseg.io.images import read_frames_with_facts
 
@@ -115,6 +117,22 @@ def test_the_samples_and_their_close_views_are_kept(model):
         image = _grey(path).astype(np.float32) / 255
         assert model.predict(image).summary()["looks_dental"] is True
         assert model.predict(close_view(image)).summary()["looks_dental"] is True
+
+
+def test_a_radiograph_on_a_black_canvas_is_judged_by_itself_not_the_canvas(model):
+    """Exports often pad a panoramic with black; its teeth's share and its sharpness are measured
+    inside the bright box, so the canvas neither dilutes the teeth nor softens the edges (the output
+    record's ``small-teeth``: the third sample on a canvas twice its size)."""
+    image = _grey(SAMPLES[2]).astype(np.float32) / 255
+    height, width = image.shape
+    canvas = np.zeros((2 * height, 2 * width), np.float32)
+    canvas[height // 2 : height // 2 + height, width // 2 : width // 2 + width] = image
+    evidence = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dental, "image_evidence", lambda view: evidence.setdefault("seen", image_evidence(view)))
+        result = model.predict(canvas)
+    assert result.summary()["looks_dental"] is True, result.extra.get("not_dental_reason")
+    assert evidence["seen"]["sharpness"] == pytest.approx(sharpness(image), rel=0.02)
 
 
 # Windows of benchmarks/dental_sets.py that frame a few teeth as bitewings and periapicals do.

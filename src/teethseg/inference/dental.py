@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from teethseg.errors import TeethsegError
-from teethseg.imaging.regions import value_boxes
+from teethseg.imaging.regions import bounding_box, value_boxes
 from teethseg.inference.decide import mask_confidence, mean_tooth_confidence
 from teethseg.inference.look import View
 from teethseg.io.facts import SourceFacts
@@ -118,7 +118,9 @@ def image_evidence(view: View) -> dict[str, float]:
     with crisp edges where a portrait, an MR or a drawing of shapes is soft."""
     labels = view.look.labels
     tooth = 1.0 - view.look.scores[0]
-    area = _content_area(view.image)
+    content = _content_box(view.image)
+    area = view.image.size if content is None else \
+        (content[0].stop - content[0].start) * (content[1].stop - content[1].start)
     second = view.notes.get("second_look")
     if second:  # teeth seen again in a window that frames them as in training: their share of that window
         area = min(area, second["window_yxhw"][2] * second["window_yxhw"][3])
@@ -127,7 +129,7 @@ def image_evidence(view: View) -> dict[str, float]:
             "mask_confidence": mask_confidence(view.look.scores),
             "unsure": float(np.count_nonzero((tooth > 0.2) & (tooth < 0.8))) / tooth.size,
             "tooth_aspect": _median_aspect(labels),
-            "sharpness": sharpness(view.image),
+            "sharpness": sharpness(view.image if content is None else view.image[content]),
             "close_view": float(bool(view.notes.get("close_view")))}
 
 
@@ -147,14 +149,10 @@ def _median_aspect(labels: np.ndarray) -> float:
     return float(np.median([(rows.stop - rows.start) / (columns.stop - columns.start) for rows, columns in boxes]))
 
 
-def _content_area(image: np.ndarray) -> int:
-    """Pixels in the box around everything brighter than black: a radiograph pasted on a black canvas
-    shows its teeth over a share of itself, not of the canvas."""
-    bright = image > 0.02
-    rows, columns = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
-    if rows.size == 0:
-        return image.size
-    return int((rows[-1] - rows[0] + 1) * (columns[-1] - columns[0] + 1))
+def _content_box(image: np.ndarray) -> tuple[slice, slice] | None:
+    """The box around everything brighter than black (None when nothing is): a radiograph pasted on a
+    black canvas shows its teeth over a share of itself, and its own edges, not the canvas's."""
+    return bounding_box(image > 0.02)
 
 
 def unusual(evidence: dict[str, float], usual: dict[str, dict] = USUAL) -> list[str]:
