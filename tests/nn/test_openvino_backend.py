@@ -222,3 +222,18 @@ def test_a_model_called_from_one_thread_compiles_one_stream(monkeypatch):
     alone = teethseg.load_model(device="cpu", threads=1, callers=1)  # a Ray actor: one thread
     assert alone.backend.streams == 1 and alone.numbering.backend.streams == 1
     assert np.array_equal(alone.predict(sample_paths()[0]).labels, shared.predict(sample_paths()[0]).labels)
+
+
+def test_a_broken_openvino_falls_back_to_the_float_networks_unless_it_was_asked_for(monkeypatch, capsys):
+    from teethseg.nn import openvino_backend
+
+    def broken():
+        raise ImportError("libopenvino.so: cannot open shared object file")
+
+    monkeypatch.setattr(openvino_backend, "_core", broken)
+    segmenter = teethseg.load_model(device="cpu")
+    assert segmenter.backend_name == "onnx" and segmenter.numbering.members[0].backend_name == "onnx"
+    assert "OpenVINO cannot compile the INT8 network (libopenvino.so" in capsys.readouterr().err
+    assert segmenter.predict(sample_paths()[0]).teeth
+    with pytest.raises(TeethsegError, match="OpenVINO cannot compile"):
+        teethseg.load_model(device="cpu", backend="openvino")

@@ -15,6 +15,7 @@ from teethseg.inference.network import Network
 from teethseg.inference.segmenter import Segmenter
 from teethseg.nn.bundled import default_card, numbering_entries, weights_folder
 from teethseg.nn.device import wants_cuda
+from teethseg.nn.openvino_backend import OpenVinoFailed
 from teethseg.teeth.arch_decoder import NAMINGS
 
 
@@ -102,7 +103,7 @@ def _load_default(
     close-up one loads when first needed. On a CPU the INT8 twins run when they can (``use_int8``)."""
     card = default_card() if folder is None else default_card(folder)
     folder = weights_folder() if folder is None else folder
-    int8 = use_int8(card, backend, not wants_cuda(device))
+    int8, asked = use_int8(card, backend, not wants_cuda(device)), backend
     if int8:
         backend = "auto"  # the close-up network stays float: ONNX Runtime
 
@@ -111,11 +112,17 @@ def _load_default(
         return partial(kind.from_file, folder / entry["file"], device, backend, entry["sha256"], threads=threads)
 
     if int8:
-        segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter, callers)
-        if card.get("numbering") and with_numbering:
-            segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads, callers=callers)
-        warm_up([segmenter, segmenter.numbering], mirror)
-    else:
+        try:
+            segmenter = int8_network(folder, [card], mirror, threads, card["name"], Segmenter, callers)
+            if card.get("numbering") and with_numbering:
+                segmenter.numbering = int8_network(folder, numbering_entries(card), mirror, threads, callers=callers)
+            warm_up([segmenter, segmenter.numbering], mirror)
+        except OpenVinoFailed as error:
+            if asked == "openvino":
+                raise
+            print(f"teethseg: note: {error}; the float networks run in ONNX Runtime instead", file=sys.stderr)
+            int8 = False
+    if not int8:
         segmenter = loader(card, Segmenter)(name=card["name"])
         if card.get("numbering") and with_numbering:
             segmenter.numbering = averaged([loader(entry)(name=entry["name"]) for entry in numbering_entries(card)])

@@ -40,6 +40,11 @@ PRUNE_DAYS = 30
 PRECISION = "f32"
 
 
+class OpenVinoFailed(TeethsegError):
+    """OpenVINO could not be imported or could not compile a graph (a broken install, an unsupported
+    CPU): ``auto`` then falls back to the float networks."""
+
+
 def available() -> bool:
     """Whether OpenVINO is installed (it is a dependency, but installs may lack it on some platforms);
     found without importing it, which the compiling thread does."""
@@ -275,8 +280,9 @@ class OpenVinoBackend:
         """The compiled graph with the mirror image or without, for a batch size; compiled now if it was not yet."""
         try:
             return self._start(mirror, batch_size).result()
-        except (RuntimeError, ImportError) as error:
-            raise TeethsegError(self.members[0], f"OpenVINO cannot compile the INT8 network ({str(error).splitlines()[0][:200]})") from None
+        except (RuntimeError, ImportError, OSError) as error:
+            first_line = (str(error).splitlines() or [type(error).__name__])[0][:200]
+            raise OpenVinoFailed(self.members[0], f"OpenVINO cannot compile the INT8 network ({first_line})") from None
 
     def warm_up(self, mirror: bool) -> None:
         """Wait until the graph for single images is compiled and has made its first calls."""
