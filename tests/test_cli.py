@@ -79,6 +79,7 @@ def test_evaluate_writes_a_file_name_that_is_not_utf8_as_its_own_bytes(trained, 
     assert main(["evaluate", "--data", str(copy), "--model", str(run / "model.safetensors"), "--out", str(out),
                  "--report"]) == 0
     assert b"radiografia-jo\xe3o" in (out / "per_image.csv").read_bytes()
+    assert "radiografia-jo\ufffdo" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_evaluate_without_mirror_averaging_says_so(trained, capsys):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from teethseg.io.files import atomic_path
+from teethseg.io.shown_names import shown_name
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
@@ -100,10 +101,11 @@ def page(title: str, subtitle: str, body: str, data: dict[str, Any]) -> str:
 
 
 def write_page(path: str | Path, html: str) -> Path:
-    """Write the page whole or not at all."""
+    """Write the page whole or not at all; a file name whose bytes are not UTF-8 shows U+FFFD for them
+    (``teethseg.io.shown_names``), as in the figures."""
     path = Path(path)
     with atomic_path(path) as temporary:
-        temporary.write_text(html, encoding="utf-8", errors="replace")
+        temporary.write_text(shown_name(html), encoding="utf-8")
     return path
 
 
